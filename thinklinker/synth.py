@@ -146,7 +146,7 @@ def _png(im) -> bytes:
     b = io.BytesIO(); im.save(b, format='PNG'); return b.getvalue()
 
 # %% ../nbs/02_synth.ipynb #c013
-CUE_SHARES = {'text_cue': 0.18, 'image_global': 0.16, 'image_local': 0.16, 'conjunction': 0.18, 'weak_context': 0.16, 'multi_mention': 0.16}
+CUE_SHARES = {'text_cue': 0.18, 'image_global': 0.16, 'image_local': 0.16, 'conjunction': 0.18, 'weak_context': 0.16, 'multi_mention': 0.10}
 _END = ['opened a new hall by the river', 'was honoured at the spring fair', 'hosted the winter market', 'signed the harbour charter',
         'lost its old seal in a fire', 'moved to larger rooms', 'took part in the lantern parade', 'welcomed new apprentices']
 _MULTI_END = ['shared a stage at the harvest fair', 'signed the river charter together', 'met at the north gate',
@@ -266,15 +266,23 @@ def write_synthmel(out, preset='demo', seed: int = 0, overwrite: bool = True, pr
                                                   answer=world[m.gold]['qid'], candidates=cands, tags=list(m.tags)))
     splits = split_groups([recs[k] for k in sorted(recs)], seed=seed)
     files['knowledge.json'] = (json.dumps(knowledge(world, plan, seed), ensure_ascii=False, indent=1) + '\n').encode()
+    files['synthmel.stamp'] = _stamp(p, seed).encode()
     files['README.md'] = (f"SynthMEL (synthetic benchmark of the ThinkLinker workbench), preset {p.name}, seed {seed}: "
                           f"{len(world)} entities, {len(plan)} mentions, images {S} px.\n").encode()
     return write_records(out, 'synthmel', ents, splits, overwrite=overwrite, files=files)
+
+def _stamp(p: Preset, seed: int) -> str:
+    "What a cached SynthMEL folder was made from: preset, seed and the generator's source."
+    import thinklinker.synth as m
+    return json.dumps({'preset': p.to_dict(), 'seed': seed,
+                       'generator': hashlib.sha256(Path(m.__file__).read_bytes()).hexdigest()[:16]}, sort_keys=True)
 
 def synthmel(preset='demo', seed: int = 0, root=None, regenerate: bool = False) -> MELDataset:
     "SynthMEL for `preset` and `seed`: generated once (cached under outputs/data/), then loaded."
     p = _as_preset(preset)
     root = Path(root) if root else outputs_dir('data', f'synthmel-{p.name}-s{seed}', create=False)
-    if regenerate or not (root / 'knowledge.json').is_file(): write_synthmel(root, p, seed)
+    st = root / 'synthmel.stamp'
+    if regenerate or not st.is_file() or st.read_text() != _stamp(p, seed): write_synthmel(root, p, seed)
     return load_dataset(root, 'synthmel')
 
 def tree_hash(root) -> str:
@@ -307,7 +315,7 @@ def evidence_table(world: list[dict], plan: list[PlannedMention], n_candidates: 
     df = pd.DataFrame(rows, columns=['tag', 'evidence', 'H@1'])
     return df.pivot_table(index='tag', columns='evidence', values='H@1', aggfunc='mean')[['text', 'image', 'text+image']].round(1)
 
-# %% ../nbs/02_synth.ipynb #c031
+# %% ../nbs/02_synth.ipynb #c032
 def synth_stats(ds: MELDataset) -> 'pd.DataFrame':
     "Statistics table of a SynthMEL dataset: sizes, images, and the share of each cue tag."
     import pandas as pd
