@@ -32,6 +32,54 @@ def _cmd_demo(args):
         print(f"{n}: {time.time()-t0:.0f} s -> {out}")
 
 # %% ../nbs/90_cli.ipynb #c008
+def _cmd_data_synth(args):
+    from thinklinker.synth import write_synthmel, synth_stats
+    from thinklinker.config import PRESETS
+    from thinklinker.data import load_dataset
+    out = Path(args.out) if args.out else outputs_dir('data', f'synthmel-{args.preset}-s{args.seed}', create=False)
+    t0 = time.time(); write_synthmel(out, args.preset, args.seed); dt = time.time() - t0
+    ds = load_dataset(out)
+    print(f"SynthMEL preset={args.preset} seed={args.seed}: generated in {dt:.1f} s -> {out}")
+    print(synth_stats(ds).to_string()); print(ds.report)
+
+def _cmd_data_import(args):
+    from thinklinker.data import import_melbench, load_dataset
+    t0 = time.time(); out = import_melbench(args.source, args.out, seed=args.seed); dt = time.time() - t0
+    print(f"imported {args.source or 'Wikidata-MEL (shared)'} in {dt:.1f} s -> {out}")
+    print(load_dataset(out, check_images='exists').report)
+
+def _cmd_data_validate(args):
+    from thinklinker.data import load_dataset, candidate_recall
+    how = {'decode': 'decode', 'exists': 'exists', 'none': False}[args.images]
+    ds = load_dataset(args.dir, args.name, check_images=how)
+    print(ds.report)
+    if args.recall:
+        split = 'test' if ds.splits.get('test') else None
+        t0 = time.time(); r = candidate_recall(ds, split, ns=tuple(args.recall), mode='name')
+        print(f"name-similarity candidates, {split or 'all'} split: " + ', '.join(f'{k} {v:.2f}%' for k, v in r.items())
+              + f" ({time.time()-t0:.1f} s)")
+
+def _add_data_parser(sub):
+    d = sub.add_parser('data', help='benchmarks: generate SynthMEL, import MELBench, validate a dataset folder')
+    ds = d.add_subparsers(dest='data_cmd', required=True)
+    s = ds.add_parser('synth', help='generate SynthMEL in the MIMIC layout')
+    s.add_argument('--preset', default='demo', choices=['smoke', 'demo', 'paper'])
+    s.add_argument('--seed', type=int, default=0)
+    s.add_argument('--out', default=None, help='output folder (default: outputs/data/synthmel-<preset>-s<seed>)')
+    s.set_defaults(func=_cmd_data_synth)
+    m = ds.add_parser('import-melbench', help='convert a MELBench .zip/.json into the MIMIC layout')
+    m.add_argument('--source', default=None, help='MELBench .zip or .json (default: shared Wikidata-MEL.zip)')
+    m.add_argument('--out', default=None, help='output folder (default: outputs/data/<name>)')
+    m.add_argument('--seed', type=int, default=0, help='seed of the 70/10/20 split')
+    m.set_defaults(func=_cmd_data_import)
+    v = ds.add_parser('validate', help='load a dataset folder and print its load report')
+    v.add_argument('dir')
+    v.add_argument('--name', default=None, help='<name> of <name>_train.json (default: the only one)')
+    v.add_argument('--images', default='decode', choices=['decode', 'exists', 'none'])
+    v.add_argument('--recall', type=int, nargs='*', default=None, help='also print recall@n of name-similarity candidates')
+    v.set_defaults(func=_cmd_data_validate)
+
+# %% ../nbs/90_cli.ipynb #c010
 def build_parser() -> argparse.ArgumentParser:
     "The `thinklinker` argument parser."
     p = argparse.ArgumentParser(prog='thinklinker', description='ThinkLinker multimodal entity linking workbench')
@@ -39,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser('demo', help='run the demo notebooks with papermill (demo preset) into outputs/')
     d.add_argument('notebooks', nargs='*', help=f'notebook names (default: {" ".join(DEMO_NOTEBOOKS)})')
     d.set_defaults(func=_cmd_demo)
+    _add_data_parser(sub)
     return p
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,5 +99,5 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr); return 2
     return 0
 
-# %% ../nbs/90_cli.ipynb #c010
+# %% ../nbs/90_cli.ipynb #c014
 if __name__ == '__main__' and '__file__' in globals(): sys.exit(main())  # python -m thinklinker.cli; not in a notebook
