@@ -13,8 +13,8 @@ from .config import outputs_dir, atomic_path, atomic_write_text, project_root
 
 # %% auto #0
 __all__ = ['SHARED_ENV', 'DataError', 'Entity', 'Mention', 'LoadReport', 'MELDataset', 'load_dataset', 'atomic_dir',
-           'write_records', 'write_dataset', 'NameIndex', 'build_candidates', 'candidate_recall', 'shared_dir',
-           'melbench_path', 'melbench_records', 'split_groups', 'import_melbench']
+           'guard_replace', 'write_records', 'write_dataset', 'NameIndex', 'build_candidates', 'candidate_recall',
+           'shared_dir', 'melbench_path', 'melbench_records', 'split_groups', 'import_melbench']
 
 # %% ../nbs/01_data.ipynb #c005
 class DataError(ValueError):
@@ -252,6 +252,13 @@ def atomic_dir(dest, overwrite: bool = True):
         else: os.replace(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
+
+def guard_replace(out, marker: str) -> Path:
+    "Refuse to replace `out` unless it is absent, empty, or holds `marker` (a folder this library generated)."
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / marker).is_file())):
+        raise ValueError(f"refusing to replace {out}: it exists and was not generated here (no {marker}); choose another --out")
+    return out
 
 def _dump(path, obj, one_line=False):
     with atomic_path(path) as t:
@@ -517,5 +524,8 @@ def import_melbench(source=None, out=None, seed: int = 0, name: str | None = Non
     out = Path(out) if out else outputs_dir('data', name.replace('_', '-'))
     src = source.resolve(); o = out.resolve()
     if src == o or src.is_relative_to(o): raise ValueError(f"refusing to write {out}: it holds the input {source}")
+    if overwrite: guard_replace(out, 'melbench_import.json')
     ents, groups = melbench_records(source)
-    return write_records(out, name, ents, split_groups(groups, seed=seed), overwrite=overwrite)
+    info = json.dumps({'source': source.name, 'seed': seed, 'split': [0.7, 0.1, 0.2], 'split_by': 'caption'}) + '\n'
+    return write_records(out, name, ents, split_groups(groups, seed=seed), overwrite=overwrite,
+                         files={'melbench_import.json': info.encode()})

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 from .config import PRESETS, Preset, get_preset, outputs_dir, atomic_write_text
-from .data import (load_dataset, write_records, split_groups, atomic_dir, NameIndex, MELDataset, DataError)
+from .data import (load_dataset, write_records, split_groups, guard_replace, NameIndex, MELDataset, DataError)
 
 # %% auto #0
 __all__ = ['SHAPES', 'COLOURS', 'EMBLEMS', 'REGIONS', 'FIELDS', 'ERAS', 'PATRONS', 'TYPES', 'ATTRIBUTES', 'M1', 'M2', 'M3',
@@ -246,6 +246,7 @@ def _as_preset(preset) -> Preset:
 def write_synthmel(out, preset='demo', seed: int = 0, overwrite: bool = True, progress: bool = False) -> Path:
     "Generate SynthMEL for `preset` (name or `Preset`) and `seed` into the folder `out`; returns it."
     p = _as_preset(preset); S = p.image_size
+    if overwrite: guard_replace(out, 'synthmel.stamp')
     world = make_world(p.n_entities, seed); plan = plan_mentions(world, p.n_mentions, seed)
     pools = group_candidates(world, p.n_candidates, seed)
     rng = np.random.default_rng([seed, 4]); files = {}
