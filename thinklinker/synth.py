@@ -15,7 +15,8 @@ from .data import (load_dataset, write_records, split_groups, guard_replace, Nam
 # %% auto #0
 __all__ = ['SHAPES', 'COLOURS', 'EMBLEMS', 'REGIONS', 'FIELDS', 'ERAS', 'PATRONS', 'TYPES', 'ATTRIBUTES', 'M1', 'M2', 'M3',
            'LAYOUT', 'CUE_TAGS', 'CUE_SHARES', 'make_world', 'describe', 'render', 'PlannedMention', 'plan_mentions',
-           'group_candidates', 'knowledge', 'write_synthmel', 'synthmel', 'tree_hash', 'evidence_table', 'synth_stats']
+           'group_candidates', 'knowledge', 'write_synthmel', 'synthmel', 'tree_hash', 'evidence_table',
+           'baseline_table', 'synth_stats']
 
 # %% ../nbs/02_synth.ipynb #c005
 SHAPES = ['circle', 'square', 'triangle', 'diamond', 'hexagon', 'star', 'cross', 'pentagon']
@@ -316,7 +317,39 @@ def evidence_table(world: list[dict], plan: list[PlannedMention], n_candidates: 
     df = pd.DataFrame(rows, columns=['tag', 'evidence', 'H@1'])
     return df.pivot_table(index='tag', columns='evidence', values='H@1', aggfunc='mean')[['text', 'image', 'text+image']].round(1)
 
-# %% ../nbs/02_synth.ipynb #c032
+# %% ../nbs/02_synth.ipynb #c030
+def _h1(scores, gold: int) -> float:
+    "Tie-aware H@1 (%): 100/(number tied at the top) when the gold is among them, else 0."
+    s = np.asarray(scores, dtype=np.float64); g = s[gold]
+    if (s > g + 1e-9).any(): return 0.0
+    return 100.0 / int((np.abs(s - g) <= 1e-9).sum())
+
+def _thumb(p, k=16):
+    from PIL import Image
+    if p is None: return None
+    a = np.asarray(Image.open(p).convert('RGB').resize((k, k), Image.BILINEAR), dtype=np.float32).ravel()
+    a = a - a.mean(); return a / (np.linalg.norm(a) + 1e-6)
+
+def baseline_table(ds: MELDataset, split: str | None = None):
+    "H@1 (%) per tag of two model-free baselines (text tf-idf, pixel thumbnails) over the file candidates."
+    import pandas as pd
+    ms = ds.mentions(split); ix = NameIndex([f"{e.name} {e.desc}" for e in ds.kb]); thumbs, rows = {}, []
+    for s in range(0, len(ms), 512):
+        chunk = ms[s:s + 512]
+        for m, t in zip(chunk, ix.scores([m.sentence for m in chunk]).numpy()):
+            c = [ds.qid2idx[q] for q in m.candidates]; g = c.index(ds.qid2idx[m.gold])
+            mt = _thumb(m.image)
+            if mt is None: hi = 100.0 / len(c)
+            else:
+                for i in c:
+                    if i not in thumbs: thumbs[i] = _thumb(ds.kb[i].image)
+                hi = _h1([float(mt @ thumbs[i]) if thumbs[i] is not None else -1.0 for i in c], g)
+            ht = _h1(t[c], g)
+            for tag in m.tags + ('all',): rows += [(tag, 'text tf-idf', ht), (tag, 'pixels', hi)]
+    df = pd.DataFrame(rows, columns=['tag', 'baseline', 'H@1'])
+    return df.pivot_table(index='tag', columns='baseline', values='H@1', aggfunc='mean')[['text tf-idf', 'pixels']].round(1)
+
+# %% ../nbs/02_synth.ipynb #c035
 def synth_stats(ds: MELDataset) -> 'pd.DataFrame':
     "Statistics table of a SynthMEL dataset: sizes, images, and the share of each cue tag."
     import pandas as pd
