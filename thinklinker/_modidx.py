@@ -18,4 +18,12 @@ d = { 'settings': { 'branch': 'main',
                                     'thinklinker.config.outputs_dir': ('config.html#outputs_dir', 'thinklinker/config.py'),
                                     'thinklinker.config.preset_name': ('config.html#preset_name', 'thinklinker/config.py'),
                                     'thinklinker.config.project_root': ('config.html#project_root', 'thinklinker/config.py'),
-                                    'thinklinker.config.seed_everything': ('config.html#seed_everything', 'thinklinker/config.py')}}}
+                                    'thinklinker.config.seed_everything': ('config.html#seed_everything', 'thinklinker/config.py')},
+            'thinklinker.train': { 'thinklinker.train.FitResult': ('train.html#fitresult', 'thinklinker/train.py'),
+                                   'thinklinker.train.Trainer': ('train.html#trainer', 'thinklinker/train.py'),
+                                   'thinklinker.train.Trainer.__init__': ('train.html#trainer.__init__', 'thinklinker/train.py'),
+                                   'thinklinker.train.Trainer._better': ('train.html#trainer._better', 'thinklinker/train.py'),
+                                   'thinklinker.train.Trainer._load': ('train.html#trainer._load', 'thinklinker/train.py'),
+                                   'thinklinker.train.Trainer._save': ('train.html#trainer._save', 'thinklinker/train.py'),
+                                   'thinklinker.train.Trainer.fit': ('train.html#trainer.fit', 'thinklinker/train.py'),
+                                   'thinklinker.train._state_to_cpu': ('train.html#_state_to_cpu', 'thinklinker/train.py')}}}
