@@ -59,7 +59,7 @@ ABLATIONS: dict[str, dict] = {
 }
 
 # %% ../nbs/05_matcher.ipynb #c009
-FEATURE_KEYS = ('t_local', 't_mask', 't_global', 'v_local', 'v_mask', 'v_global', 'v_present')
+FEATURE_KEYS = ('text_local', 'text_mask', 'text_global', 'image_local', 'image_mask', 'image_global', 'image_present')
 
 TENSOR_BUDGET = 2**24   # weights of one tensor-fusion layer before inputs are shrunk (64 MiB in float32)
 
@@ -122,10 +122,11 @@ class Matcher(nn.Module):
 
     def _inputs(self, f: dict, m: str) -> list[torch.Tensor]:
         c = self.cfg
-        loc, glob = self.proj[m](f[f'{m}_local']), self.proj[m](f[f'{m}_global'])
-        mask = f[f'{m}_mask'].bool()
-        if m == 'v' and 'v_present' in f:
-            absent = ~f['v_present'].bool()
+        k = 'text' if m == 't' else 'image'
+        loc, glob = self.proj[m](f[f'{k}_local']), self.proj[m](f[f'{k}_global'])
+        mask = f[f'{k}_mask'].bool() if f'{k}_mask' in f else torch.ones(loc.shape[:2], dtype=torch.bool, device=loc.device)
+        if m == 'v' and 'image_present' in f:
+            absent = ~f['image_present'].bool()
             loc = torch.where(absent[:, None, None], self.no_image['local'].expand_as(loc), loc)
             glob = torch.where(absent[:, None], self.no_image['global'].expand_as(glob), glob)
         loc, glob = self.drop(loc), self.drop(glob)
@@ -166,11 +167,11 @@ def random_features(n: int, text_dim=64, image_dim=64, L=12, P=16, seed=0, absen
     "Random encoder-shaped features of `n` items (for tests and shape checks); every `absent_every`-th image missing."
     g = torch.Generator().manual_seed(seed)
     lens = torch.randint(2, L + 1, (n,), generator=g)
-    f = {'t_local': torch.randn(n, L, text_dim, generator=g), 't_mask': torch.arange(L)[None] < lens[:, None],
-         't_global': torch.randn(n, text_dim, generator=g),
-         'v_local': torch.randn(n, P, image_dim, generator=g), 'v_mask': torch.ones(n, P, dtype=torch.bool),
-         'v_global': torch.randn(n, image_dim, generator=g), 'v_present': torch.ones(n, dtype=torch.bool)}
-    if absent_every: f['v_present'][::absent_every] = False
+    f = {'text_local': torch.randn(n, L, text_dim, generator=g), 'text_mask': torch.arange(L)[None] < lens[:, None],
+         'text_global': torch.randn(n, text_dim, generator=g),
+         'image_local': torch.randn(n, P, image_dim, generator=g), 'image_mask': torch.ones(n, P, dtype=torch.bool),
+         'image_global': torch.randn(n, image_dim, generator=g), 'image_present': torch.ones(n, dtype=torch.bool)}
+    if absent_every: f['image_present'][::absent_every] = False
     return f
 
 # %% ../nbs/05_matcher.ipynb #c018
