@@ -47,4 +47,11 @@ d = { 'settings': { 'branch': 'main',
                                     'thinklinker.fusion.fusion_cost_table': ('fusion.html#fusion_cost_table', 'thinklinker/fusion.py'),
                                     'thinklinker.fusion.fusion_flops': ('fusion.html#fusion_flops', 'thinklinker/fusion.py'),
                                     'thinklinker.fusion.make_fusion': ('fusion.html#make_fusion', 'thinklinker/fusion.py'),
-                                    'thinklinker.fusion.masked_pools': ('fusion.html#masked_pools', 'thinklinker/fusion.py')}}}
+                                    'thinklinker.fusion.masked_pools': ('fusion.html#masked_pools', 'thinklinker/fusion.py')},
+            'thinklinker.metrics': { 'thinklinker.metrics._as_inputs': ('metrics.html#_as_inputs', 'thinklinker/metrics.py'),
+                                     'thinklinker.metrics.metrics_by_tag': ('metrics.html#metrics_by_tag', 'thinklinker/metrics.py'),
+                                     'thinklinker.metrics.metrics_from_ranks': ( 'metrics.html#metrics_from_ranks',
+                                                                                 'thinklinker/metrics.py'),
+                                     'thinklinker.metrics.metrics_table': ('metrics.html#metrics_table', 'thinklinker/metrics.py'),
+                                     'thinklinker.metrics.rank_metrics': ('metrics.html#rank_metrics', 'thinklinker/metrics.py'),
+                                     'thinklinker.metrics.ranks': ('metrics.html#ranks', 'thinklinker/metrics.py')}}}
