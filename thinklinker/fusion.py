@@ -64,16 +64,17 @@ class HybridPoolingGate(nn.Module):
 
 # %% ../nbs/04_fusion.ipynb #c019
 def _augment(x: Tensor) -> Tensor:
-    "Append the constant 1 of Eq. 13: [B,d] -> [B,d+1]."
-    return torch.cat([x, x.new_ones(x.shape[0], 1)], -1)
+    "Append the constant 1 of Eq. 13: [...,d] -> [...,d+1]."
+    return torch.cat([x, x.new_ones(*x.shape[:-1], 1)], -1)
 
 def _check_inputs(name: str, in_dims: list[int], xs: tuple[Tensor, ...]):
     "Raise a clear error when `xs` does not match `in_dims`."
     if len(xs) != len(in_dims):
         raise ValueError(f"{name} was built for {len(in_dims)} inputs {list(in_dims)}, got {len(xs)}")
     for m, (x, dm) in enumerate(zip(xs, in_dims)):
-        if x.ndim != 2 or x.shape[1] != dm or x.shape[0] != xs[0].shape[0]:
-            raise ValueError(f"{name}: input {m} must be [B,{dm}] with the batch size of input 0, got {tuple(x.shape)}")
+        if x.ndim < 1 or x.shape[-1] != dm or x.shape[:-1] != xs[0].shape[:-1]:
+            raise ValueError(f"{name}: input {m} must be [...,{dm}] with the leading shape of input 0 "
+                             f"{tuple(xs[0].shape[:-1])}, got {tuple(x.shape)}")
 
 # %% ../nbs/04_fusion.ipynb #c020
 class LowRankFusion(nn.Module):
@@ -88,13 +89,13 @@ class LowRankFusion(nn.Module):
             for i in range(rank): nn.init.xavier_normal_(W.data[i])
 
     def forward(self, *xs: Tensor) -> Tensor:
-        "Fused vector [B,out_dim] of inputs `xs[m]` [B,in_dims[m]]."
+        "Fused vector [...,out_dim] of inputs `xs[m]` [...,in_dims[m]] (any leading shape, e.g. [B] or [B,C])."
         _check_inputs('LowRankFusion', self.in_dims, xs)
         prod = None
         for x, W in zip(xs, self.factors):
-            h = torch.einsum('ba,kao->bko', _augment(x), W)   # w_m^(i)·z̃^m for every rank i: [B,k,out]
-            prod = h if prod is None else prod * h           # ∘ over the inputs
-        return prod.sum(1)                                   # Σ over the rank
+            h = torch.einsum('...a,kao->...ko', _augment(x), W)   # w_m^(i)·z̃^m for every rank i: [...,k,out]
+            prod = h if prod is None else prod * h               # ∘ over the inputs
+        return prod.sum(-2)                                      # Σ over the rank
 
 # %% ../nbs/04_fusion.ipynb #c028
 class TensorFusion(nn.Module):
@@ -110,10 +111,10 @@ class TensorFusion(nn.Module):
         self.linear = nn.Linear(n_in, out_dim, bias=False)
 
     def forward(self, *xs: Tensor) -> Tensor:
-        "Fused vector [B,out_dim] of inputs `xs[m]` [B,in_dims[m]]."
+        "Fused vector [...,out_dim] of inputs `xs[m]` [...,in_dims[m]]."
         _check_inputs('TensorFusion', self.in_dims, xs)
         z = _augment(xs[0])
-        for x in xs[1:]: z = (z[:, :, None] * _augment(x)[:, None, :]).flatten(1)   # running ⊗, flattened
+        for x in xs[1:]: z = (z[..., :, None] * _augment(x)[..., None, :]).flatten(-2)   # running ⊗, flattened
         return self.linear(z)
 
 # %% ../nbs/04_fusion.ipynb #c029
@@ -125,7 +126,7 @@ class ConcatFusion(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(sum(in_dims), hidden), nn.ReLU(), nn.Linear(hidden, out_dim))
 
     def forward(self, *xs: Tensor) -> Tensor:
-        "Fused vector [B,out_dim] of inputs `xs[m]` [B,in_dims[m]]."
+        "Fused vector [...,out_dim] of inputs `xs[m]` [...,in_dims[m]]."
         _check_inputs('ConcatFusion', self.in_dims, xs)
         return self.mlp(torch.cat(xs, -1))
 
