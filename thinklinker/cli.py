@@ -37,7 +37,7 @@ def _cmd_data_synth(args):
     from thinklinker.config import PRESETS
     from thinklinker.data import load_dataset
     out = Path(args.out) if args.out else outputs_dir('data', f'synthmel-{args.preset}-s{args.seed}', create=False)
-    t0 = time.time(); write_synthmel(out, args.preset, args.seed); dt = time.time() - t0
+    t0 = time.time(); write_synthmel(out, args.preset, args.seed, progress=True); dt = time.time() - t0
     ds = load_dataset(out)
     print(f"SynthMEL preset={args.preset} seed={args.seed}: generated in {dt:.1f} s -> {out}")
     print(synth_stats(ds).to_string()); print(ds.report)

@@ -264,16 +264,18 @@ def _dump(path, obj, one_line=False):
     with atomic_path(path) as t:
         Path(t).write_text(json.dumps(obj, ensure_ascii=False, indent=None if one_line else 1) + '\n', encoding='utf-8')
 
-def write_records(root, name: str, entities: list[dict], splits: dict[str, list[dict]], overwrite=True, files: dict | None = None) -> Path:
-    "Write raw MIMIC records (and `files`: {relative path: bytes}) atomically as the folder `root`."
+def write_records(root, name: str, entities: list[dict], splits: dict[str, list[dict]], overwrite=True,
+                  files: dict | None = None, progress: bool = False) -> Path:
+    "Write raw MIMIC records and `files` ({relative path: bytes, or a function making them}) atomically as `root`."
+    from tqdm.auto import tqdm
     root = Path(root)
     with atomic_dir(root, overwrite) as tmp:
         (tmp / 'kb_image').mkdir(); (tmp / 'mention_image').mkdir()
         _dump(tmp / 'kb_entity.json', entities)
         _dump(tmp / 'qid2id.json', {e['id']: i for i, e in enumerate(entities)}, one_line=True)
         for sp, recs in splits.items(): _dump(tmp / f'{name}_{sp}.json', recs)
-        for rel, data in (files or {}).items():
-            p = tmp / rel; p.parent.mkdir(parents=True, exist_ok=True); p.write_bytes(data)
+        for rel, data in tqdm((files or {}).items(), total=len(files or {}), disable=not progress, desc=f'writing {root.name}'):
+            p = tmp / rel; p.parent.mkdir(parents=True, exist_ok=True); p.write_bytes(data() if callable(data) else data)
     return root
 
 def _rel_image(img: Path | None, sub: str, stem: str, files: dict) -> str:

@@ -250,18 +250,22 @@ def write_synthmel(out, preset='demo', seed: int = 0, overwrite: bool = True, pr
     if overwrite: guard_replace(out, 'synthmel.stamp')
     world = make_world(p.n_entities, seed); plan = plan_mentions(world, p.n_mentions, seed)
     pools = group_candidates(world, p.n_candidates, seed)
+    # images are rendered lazily while the folder is written (constant memory at any size), each
+    # from its own generator, so the bytes do not depend on the order of writing
     rng = np.random.default_rng([seed, 4]); files = {}
     ents = []
-    for e in world:
+    for i, e in enumerate(world):
         f = e['facts']
-        files[f"kb_image/{e['qid']}.png"] = _png(render(S, rng, f['shape'], f['colour'], f['emblem'], noise=5.0))
+        files[f"kb_image/{e['qid']}.png"] = (lambda i=i, f=f: _png(render(S, np.random.default_rng([seed, 5, i]), f['shape'],
+                                                                           f['colour'], f['emblem'], noise=5.0)))
         ents.append(dict(id=e['qid'], type='entity', entity_name=e['name'], attr=describe(e), image_list=[f"{e['qid']}.png"]))
     recs: dict[int, list[dict]] = {}
     for m in plan:
         rel = ''
         if m.image is not None:
             rel = f'r{m.record:05d}.png'
-            if f'mention_image/{rel}' not in files: files[f'mention_image/{rel}'] = _png(render(S, rng, **m.image))
+            if f'mention_image/{rel}' not in files:
+                files[f'mention_image/{rel}'] = lambda m=m: _png(render(S, np.random.default_rng([seed, 6, m.record]), **m.image))
         pool = pools[world[m.gold]['group']]
         cands = [world[i]['qid'] for i in (pool[j] for j in rng.permutation(len(pool)))]
         recs.setdefault(m.record, []).append(dict(id=m.id, mentions=m.mention, sentence=m.sentence, imgPath=rel,
@@ -271,7 +275,7 @@ def write_synthmel(out, preset='demo', seed: int = 0, overwrite: bool = True, pr
     files['synthmel.stamp'] = _stamp(p, seed).encode()
     files['README.md'] = (f"SynthMEL (synthetic benchmark of the ThinkLinker workbench), preset {p.name}, seed {seed}: "
                           f"{len(world)} entities, {len(plan)} mentions, images {S} px.\n").encode()
-    return write_records(out, 'synthmel', ents, splits, overwrite=overwrite, files=files)
+    return write_records(out, 'synthmel', ents, splits, overwrite=overwrite, files=files, progress=progress)
 
 def _stamp(p: Preset, seed: int) -> str:
     "What a cached SynthMEL folder was made from: preset, seed and the generator's source."
