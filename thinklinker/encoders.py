@@ -21,7 +21,7 @@ from .config import get_device, outputs_dir, atomic_path, seed_everything
 __all__ = ['TINY_CLIP_CONFIGS', 'HF_OFFLINE_ENV', 'register_tiny_configs', 'hub_reachable', 'is_offline', 'resolve_weights',
            'load_image', 'ClipEncoder', 'to_size', 'shapes_dataset', 'corpus_fingerprint', 'FeatureCache',
            'encode_corpus', 'entity_text', 'as_pairs', 'augment_text', 'zero_shot_retrieval', 'pretrain_tiny_clip',
-           'save_clip', 'checkpoint_report', 'tiny_clip_path', 'tiny_clip']
+           'save_clip', 'checkpoint_report', 'tiny_clip_path', 'tiny_clip', 'encoder_for_preset']
 
 # %% ../nbs/03_encoders.ipynb #c005
 import open_clip
@@ -166,6 +166,7 @@ class ClipEncoder(nn.Module):
             raise ValueError(f"Unknown open_clip model {model_name!r}; e.g. 'tl-tiny', 'ViT-B-32' "
                              f"(all: open_clip.list_models()).")
         weights, self.weights_source = resolve_weights(model_name, pretrained)
+        self.weights_path = weights if weights and os.path.isfile(weights) else None
         meta = _checkpoint_meta(weights)
         if meta.get('model_name') and meta['model_name'] != model_name:
             raise ValueError(f"Checkpoint {weights!r} is a {meta['model_name']!r} model, not {model_name!r}.")
@@ -200,8 +201,15 @@ class ClipEncoder(nn.Module):
 
     @property
     def n_patches(self) -> int:
-        g = getattr(self.model.visual, 'grid_size', None)
-        return int(g[0] * g[1]) if g else -1
+        "Number of local visual features per image (patches, or feature-map cells for CNN towers)."
+        if getattr(self, '_n_patches', None) is None:
+            g = getattr(self.model.visual, 'grid_size', None)
+            if g: self._n_patches = int(g[0] * g[1])
+            else:
+                with torch.no_grad():
+                    x = torch.zeros(1, 3, self.image_size, self.image_size, device=self.device)
+                    self._n_patches = int(self.encode_image_tensor(x)['local'].shape[1])
+        return self._n_patches
 
     def __repr__(self):
         return (f'ClipEncoder({self.model_name!r}, weights={self.weights_source}, image_size={self.image_size}, '
@@ -247,10 +255,13 @@ class ClipEncoder(nn.Module):
         if isinstance(proj, torch.Tensor): return tok @ proj
         if isinstance(proj, nn.Module): return proj(tok)
         if proj is None and hasattr(vis, 'attnpool'):              # ModifiedResNet: value path of the attention pool
-            ap = vis.attnpool
-            return ap.c_proj(ap.v_proj(tok))
-        if hasattr(vis, 'head') and isinstance(vis.head, nn.Module): return vis.head(tok)
-        raise NotImplementedError(f'No patch projection known for the visual tower of {self.model_name!r}')
+            ap = vis.attnpool                                        # (as in MaskCLIP, Zhou et al. 2022)
+            return ap.c_proj(ap.v_proj(tok + ap.positional_embedding[1:tok.shape[1] + 1].to(tok.dtype)))
+        if hasattr(vis, 'head') and isinstance(vis.head, nn.Module):  # timm trunk + open_clip head
+            out = vis.head(tok)
+            if out.shape[-1] == self.embed_dim: return out
+        raise NotImplementedError(f'No patch projection known for the visual tower of {self.model_name!r} '
+                                  f'({type(vis).__name__}); supported: ViT, ModifiedResNet, timm towers with a linear/MLP head.')
 
     def encode_image(self, images: list) -> dict:
         "'local' [B,P,D] projected patches, 'mask' [B,P] (all True), 'global' [B,D] (== model.encode_image), 'present' [B]."
@@ -259,8 +270,13 @@ class ClipEncoder(nn.Module):
 
     def encode_image_tensor(self, x: torch.Tensor, present: torch.Tensor | None = None) -> dict:
         "As `encode_image`, from an already preprocessed batch."
+        vis = self.model.visual
+        if getattr(vis, 'attn_pool', None) is not None:
+            raise NotImplementedError(f'{self.model_name!r} pools patches with attention queries (CoCa-style); '
+                                      f'its patch features have no projection into the joint space.')
+        vit = isinstance(vis, open_clip.transformer.VisionTransformer)
         out = self.model.forward_intermediates(image=x, image_indices=1, normalize=False, normalize_intermediates=True,
-                                               image_output_fmt='NLC', image_output_extra_tokens=False)
+                                               image_output_fmt='NLC' if vit else 'NCHW', image_output_extra_tokens=False)
         tok = out['image_intermediates'][-1]
         if tok.dim() == 4: tok = tok.flatten(2).transpose(1, 2)   # NCHW towers (ResNet)
         loc = self._visual_project(tok)
@@ -324,6 +340,7 @@ def _encode_corpus(encoder: ClipEncoder, texts=None, images=None, batch_size: in
             P, D = encoder.n_patches, encoder.embed_dim
             out['image_local'] = torch.cat([p['local'] for p in parts]).to(dtype) if parts else torch.zeros(0, P, D, dtype=dtype)
             out['image_global'] = torch.cat([p['global'] for p in parts]).to(dtype) if parts else torch.zeros(0, D, dtype=dtype)
+            out['image_mask'] = torch.ones(out['image_local'].shape[:2], dtype=torch.bool)
             out['image_present'] = torch.cat([p['present'] for p in parts]) if parts else torch.zeros(0, dtype=torch.bool)
     finally:
         encoder.train(was_training)
@@ -453,10 +470,14 @@ def _train_transform(encoder: ClipEncoder, scale=(0.6, 1.0)):
     return T.Compose([T.RandomResizedCrop(s, scale=scale, interpolation=T.InterpolationMode.BICUBIC),
                       T.RandomHorizontalFlip(), T.ToTensor(), encoder._norm])
 
+def _soft_clip_loss(logits, target):
+    "Symmetric InfoNCE with soft targets (rows of `target` sum to 1; `target` symmetric)."
+    return 0.5 * (torch.sum(-target * F.log_softmax(logits, 1), 1).mean() + torch.sum(-target * F.log_softmax(logits.T, 1), 1).mean())
+
 def pretrain_tiny_clip(items, model_name: str = 'tl-tiny', image_size: int = 32, epochs: int = 30,
                        batch_size: int = 64, lr: float = 2e-3, weight_decay: float = 0.1, holdout: float = 0.1,
                        eval_pairs=None, seed: int = 0, device=None, progress: bool = True,
-                       encoder: ClipEncoder | None = None) -> tuple[ClipEncoder, dict]:
+                       text_text_weight: float = 0.5, encoder: ClipEncoder | None = None) -> tuple[ClipEncoder, dict]:
     "Contrastive image–text training from random weights on `items` (pairs or Entity-like); returns (encoder, report)."
     seed_everything(seed)
     pairs = [p for p in as_pairs(items) if p[0] is not None]
@@ -474,7 +495,7 @@ def pretrain_tiny_clip(items, model_name: str = 'tl-tiny', image_size: int = 32,
     opt = torch.optim.AdamW([p for p in enc.model.parameters() if p.requires_grad], lr=lr, weight_decay=weight_decay)
     warm = max(1, total // 10)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
-    g = torch.Generator().manual_seed(seed); losses = []; t0 = time.time()
+    g = torch.Generator().manual_seed(seed); losses = []; t0, c0 = time.time(), time.process_time()
     enc.train()
     bar = tqdm(total=total, desc='tiny-CLIP pre-training', disable=not progress, leave=False)
     for ep in range(epochs):
@@ -488,16 +509,19 @@ def pretrain_tiny_clip(items, model_name: str = 'tl-tiny', image_size: int = 32,
             same = (tid[:, None] == tid[None, :]).float().to(enc.device)
             iv = F.normalize(enc.model.encode_image(x), dim=-1)
             tv = F.normalize(enc.model.encode_text(enc.tokenize(texts)), dim=-1)
-            logits = enc.model.logit_scale.exp().clamp(max=100) * iv @ tv.T
+            scale = enc.model.logit_scale.exp().clamp(max=100)
             target = same / same.sum(1, keepdim=True)
-            loss = 0.5 * (torch.sum(-target * F.log_softmax(logits, 1), 1).mean()
-                          + torch.sum(-target * F.log_softmax(logits.T, 1), 1).mean())
+            loss = _soft_clip_loss(scale * iv @ tv.T, target)
+            if text_text_weight:                                 # a second, shorter view of each text
+                tv2 = F.normalize(enc.model.encode_text(enc.tokenize([augment_text(train[i][1], rng, 0.7) for i in idx])), dim=-1)
+                loss = loss + text_text_weight * _soft_clip_loss(scale * tv2 @ tv.T, target)
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
             losses.append(loss.item()); bar.update(1); bar.set_postfix(loss=f'{loss.item():.3f}')
     bar.close(); enc.eval()
     report = {'model_name': enc.model_name, 'image_size': enc.image_size, 'epochs': epochs, 'steps': len(losses),
               'train_pairs': len(train), 'held_out_pairs': len(held), 'skipped_no_image': n_noimg,
-              'wall_s': round(time.time() - t0, 2), 'loss_first': losses[0] if losses else None,
+              'wall_s': round(time.time() - t0, 2), 'cpu_s': round(time.process_time() - c0, 2),
+              'threads': torch.get_num_threads(), 'loss_first': losses[0] if losses else None,
               'loss_last': float(np.mean(losses[-max(1, steps_per_epoch):])) if losses else None,
               'before': before, 'after': zero_shot_retrieval(enc, held) if held else {}}
     return enc, report
@@ -518,30 +542,48 @@ def checkpoint_report(path) -> dict:
     return json.loads(_checkpoint_meta(str(path)).get('report', '{}') or '{}')
 
 # %% ../nbs/03_encoders.ipynb #c045
-def tiny_clip_path(preset, seed: int, model_name: str | None = None) -> Path:
-    "Where `tiny_clip` keeps the model for (`preset`, `seed`): the name carries a hash of everything that shapes it."
+def _as_preset(preset):
     from thinklinker.config import get_preset
-    p = get_preset(preset) if isinstance(preset, (str, type(None))) else preset
-    model_name = model_name or p.clip_model
+    return get_preset(preset) if isinstance(preset, (str, type(None))) else preset
+
+def tiny_clip_path(preset, seed: int, data_fingerprint: str = '', model_name: str | None = None) -> Path:
+    "Where `tiny_clip` keeps the model for (`preset`, `seed`) and a KB with `data_fingerprint`."
+    p = _as_preset(preset); model_name = model_name or p.clip_model
     register_tiny_configs()
     spec = {'preset': p.name, 'seed': seed, 'n_entities': p.n_entities, 'image_size': p.image_size,
-            'epochs': p.clip_pretrain_epochs, 'model': model_name, 'config': open_clip.get_model_config(model_name), 'v': 1}
+            'epochs': p.clip_pretrain_epochs, 'model': model_name, 'config': open_clip.get_model_config(model_name),
+            'data': data_fingerprint, 'v': 1}
     h = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
     return outputs_dir('cache', 'tiny_clip') / f'{model_name}-{p.name}-s{seed}-{h}.safetensors'
 
 def tiny_clip(preset=None, seed: int = 0, entities=None, device=None, progress: bool = True) -> ClipEncoder:
-    "The tiny CLIP pre-trained on SynthMEL's KB for (`preset`, `seed`): loaded from the cache, or trained once and saved."
-    from thinklinker.config import get_preset
-    p = get_preset(preset) if isinstance(preset, (str, type(None))) else preset
-    path = tiny_clip_path(p, seed)
-    if path.exists():
-        try: return ClipEncoder(p.clip_model, pretrained=path, device=device)
-        except Exception as e: warnings.warn(f'Tiny-CLIP checkpoint {str(path)!r} is unreadable ({type(e).__name__}: {e}); retraining it.')
+    "The tiny CLIP pre-trained on SynthMEL's KB for (`preset`, `seed`) (or on `entities`): loaded if cached, else trained once and saved."
+    p = _as_preset(preset)
+    if p.clip_model not in TINY_CLIP_CONFIGS or p.clip_pretrain_epochs <= 0:
+        raise ValueError(f"Preset {p.name!r} uses {p.clip_model!r} without pre-training (clip_pretrain_epochs="
+                         f"{p.clip_pretrain_epochs}); load real weights with ClipEncoder({p.clip_model!r}, pretrained=...).")
     if entities is None:
         from thinklinker.synth import synthmel      # the SynthMEL generator (02_synth)
         entities = synthmel(p.name, seed).kb
-    enc, report = pretrain_tiny_clip(entities, model_name=p.clip_model, image_size=p.image_size,
-                                     epochs=p.clip_pretrain_epochs, batch_size=64, seed=seed, device=device, progress=progress)
+    pairs = as_pairs(entities)
+    path = tiny_clip_path(p, seed, corpus_fingerprint([t for _, t in pairs], [i for i, _ in pairs]))
+    if path.exists():
+        try: return ClipEncoder(p.clip_model, pretrained=path, device=device)
+        except Exception as e: warnings.warn(f'Tiny-CLIP checkpoint {str(path)!r} is unreadable ({type(e).__name__}: {e}); retraining it.')
+    enc, report = pretrain_tiny_clip(pairs, model_name=p.clip_model, image_size=p.image_size,
+                                     epochs=p.clip_pretrain_epochs, batch_size=32, seed=seed, device=device, progress=progress)
     report.update(preset=p.name, seed=seed)
     save_clip(enc, path, report)
+    enc.weights_path, enc.weights_source = str(path), f'file:{path.name}'
+    for old in path.parent.glob(f'{p.clip_model}-{p.name}-s{seed}-*.safetensors'):
+        if old != path: old.unlink(missing_ok=True)
     return enc
+
+def encoder_for_preset(preset=None, seed: int = 0, pretrained=None, device=None, progress: bool = True) -> ClipEncoder:
+    "The encoder a preset calls for: `pretrained` weights when given, else the cached tiny CLIP of (`preset`, `seed`)."
+    p = _as_preset(preset)
+    if pretrained is not None:
+        return ClipEncoder(p.clip_model, pretrained=pretrained, device=device,
+                           image_size=p.image_size if p.clip_model in TINY_CLIP_CONFIGS else None)
+    if p.clip_model in TINY_CLIP_CONFIGS and p.clip_pretrain_epochs > 0: return tiny_clip(p, seed, device=device, progress=progress)
+    return ClipEncoder(p.clip_model, pretrained=None)          # raises, saying how to pass weights
