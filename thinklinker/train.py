@@ -14,7 +14,8 @@ from tqdm.auto import tqdm
 from .config import seed_everything, atomic_path
 
 # %% auto #0
-__all__ = ['FitResult', 'Trainer']
+__all__ = ['FitResult', 'Trainer', 'mention_text', 'Candidates', 'make_candidates', 'FeatureSource', 'score_batch', 'stage1_loss',
+           'predict_scores', 'evaluate_scores', 'rankings', 'Stage1Result', 'train_stage1', 'zero_shot_scores']
 
 # %% ../nbs/07_train.ipynb #c005
 @dataclass
@@ -127,3 +128,191 @@ class Trainer:
         if st['best_state'] is not None: self.model.load_state_dict(st['best_state'])
         res.history, res.best, res.best_epoch, res.steps = st['history'], st['best_metrics'], st['best_epoch'], st['steps']
         return res
+
+# %% ../nbs/07_train.ipynb #c016
+import numpy as np
+from .matcher import Matcher, MatcherConfig, matcher_loss
+from .metrics import ranks as _ranks, metrics_from_ranks, metrics_by_tag
+from .encoders import ClipEncoder, encode_corpus, entity_text, FeatureCache
+from .data import build_candidates
+
+def mention_text(m) -> str:
+    "The text of a mention for the encoder: the mention, then its sentence (Eq. 2)."
+    return f'{m.mention}. {m.sentence}' if m.sentence and m.mention else (m.sentence or m.mention)
+
+@dataclass
+class Candidates:
+    "Candidate KB indices `cand` [N,C] (padding -1), `mask` [N,C], gold column `gold` [N] (-1: gold not among them)."
+    cand: torch.Tensor
+    mask: torch.Tensor
+    gold: torch.Tensor
+    mention_ids: list
+    tags: list
+
+def make_candidates(ds, split: str, n: int, mode: str = 'name', include_gold: bool = True, seed: int = 0) -> Candidates:
+    "`Candidates` of `split` from `build_candidates`, as padded tensors."
+    ms = ds.splits[split]
+    lists = build_candidates(ds, split, n=n, mode=mode, include_gold=include_gold, seed=seed)
+    C = max([len(c) for c in lists] + [1])
+    cand = torch.full((len(ms), C), -1, dtype=torch.long)
+    gold = torch.full((len(ms),), -1, dtype=torch.long)
+    for i, (m, c) in enumerate(zip(ms, lists)):
+        cand[i, :len(c)] = torch.tensor(c, dtype=torch.long)
+        g = ds.qid2idx[m.gold]
+        if g in c: gold[i] = c.index(g)
+    return Candidates(cand, cand >= 0, gold, [m.id for m in ms], [tuple(m.tags) for m in ms])
+
+# %% ../nbs/07_train.ipynb #c017
+def _matcher_keys(f: dict) -> dict:
+    return {k: v for k, v in f.items() if k.startswith(('text_', 'image_'))}
+
+def _take(f: dict, idx) -> dict: return {k: v[idx] for k, v in f.items()}
+
+class FeatureSource:
+    "Encoder features of the KB and of each split's mentions: cached (frozen encoder) or computed live (trainable)."
+    def __init__(self, ds, encoder: ClipEncoder, finetune: bool = False, cache=None, batch_size: int = 64, progress: bool = True):
+        self.ds, self.encoder, self.finetune = ds, encoder, finetune
+        self.kb_text = [entity_text(e) for e in ds.kb]; self.kb_img = [e.image for e in ds.kb]
+        self.m_text = {s: [mention_text(m) for m in ms] for s, ms in ds.splits.items()}
+        self.m_img = {s: [m.image for m in ms] for s, ms in ds.splits.items()}
+        self._frozen = {}
+        self.cache, self.batch_size, self.progress = cache, batch_size, progress
+
+    def frozen(self, which: str) -> dict:
+        "All features of 'kb' or of a split, computed once with the encoder in eval mode (through the cache)."
+        if which not in self._frozen:
+            texts, imgs = (self.kb_text, self.kb_img) if which == 'kb' else (self.m_text[which], self.m_img[which])
+            with torch.no_grad():   # while fine-tuning, the weights change every step: no point in a disk cache
+                self._frozen[which] = encode_corpus(self.encoder, texts, imgs, batch_size=self.batch_size,
+                                                    cache=None if self.finetune else self.cache,
+                                                    name=f'{self.ds.name}-{which}', progress=self.progress)
+        return self._frozen[which]
+
+    def get(self, which: str, idx: torch.Tensor) -> dict:
+        "Features of items `idx` of 'kb' or a split; with gradients through the encoder when fine-tuning in train mode."
+        if self.finetune and self.encoder.training:
+            texts, imgs = (self.kb_text, self.kb_img) if which == 'kb' else (self.m_text[which], self.m_img[which])
+            ii = idx.tolist()
+            t = self.encoder.encode_text([texts[i] for i in ii]); v = self.encoder.encode_image([imgs[i] for i in ii])
+            L = int(t['mask'].sum(1).max())
+            return {'text_local': t['local'][:, :L], 'text_mask': t['mask'][:, :L], 'text_global': t['global'],
+                    'image_local': v['local'], 'image_global': v['global'], 'image_present': v['present']}
+        dev = self.encoder.device
+        return {k: v.to(dev) for k, v in _take(_matcher_keys(self.frozen(which)), idx).items()}
+
+    def invalidate(self):
+        "Forget frozen features (after the encoder changed)."
+        self._frozen = {}
+
+# %% ../nbs/07_train.ipynb #c018
+def score_batch(model: Matcher, src: FeatureSource, split: str, cands: Candidates, rows: torch.Tensor) -> dict:
+    "Scores {'S^T','S^V','S^O','S*'} [b,C] of mentions `rows` of `split` against their candidates."
+    cand, mask = cands.cand[rows], cands.mask[rows]
+    uniq, inv = torch.unique(cand.clamp(min=0), return_inverse=True)
+    men = src.get(split, rows); ent = src.get('kb', uniq)
+    dev = next(model.parameters()).device
+    return model(men, ent, inv.to(dev), mask.to(dev))
+
+def stage1_loss(model, batch) -> torch.Tensor:
+    "Eq. 7 on one batch `(src, split, cands, rows)`; rows whose gold is not among the candidates are skipped."
+    src, split, cands, rows = batch
+    rows = rows[cands.gold[rows] >= 0]
+    s = score_batch(model, src, split, cands, rows)
+    return matcher_loss(s, cands.gold[rows].to(s['S*'].device))
+
+@torch.no_grad()
+def predict_scores(model: Matcher, src: FeatureSource, split: str, cands: Candidates, batch_size: int = 256,
+                   key: str = 'S*') -> torch.Tensor:
+    "Score matrix `key` [N,C] of every mention of `split` (padding -inf), model in eval mode."
+    was = model.training; model.eval()
+    enc_was = src.encoder.training; src.encoder.eval()
+    if src.finetune: src.invalidate()          # the encoder moved since the last evaluation
+    try:
+        out = [score_batch(model, src, split, cands, torch.arange(a, min(a + batch_size, len(cands.gold))))[key].cpu()
+               for a in range(0, len(cands.gold), batch_size)]
+    finally:
+        model.train(was); src.encoder.train(enc_was)
+    return torch.cat(out) if out else torch.zeros(0, cands.cand.shape[1])
+
+def evaluate_scores(scores: torch.Tensor, cands: Candidates, ks=(1, 2, 3), by_tag: bool = False) -> dict:
+    "H@k, MR, MRR of `scores`; a mention whose gold is not a candidate ranks after all of them; optionally per cue tag."
+    has = cands.gold >= 0
+    r = torch.empty(len(has), dtype=torch.double)
+    if has.any(): r[has] = _ranks(scores[has], cands.gold[has], cands.mask[has]).double()
+    r[~has] = cands.mask[~has].sum(1).double() + 1
+    out = metrics_from_ranks(r, ks)
+    if by_tag:
+        out = {'all': out}
+        for t in sorted({t for ts in cands.tags for t in ts}):
+            sel = torch.tensor([t in ts for ts in cands.tags])
+            out[t] = dict(metrics_from_ranks(r[sel], ks), n=int(sel.sum()))
+    return out
+
+def rankings(scores: torch.Tensor, cands: Candidates, ds) -> dict:
+    "Stage-1 ranking per mention id: candidate QIDs best first (the input of the stage-2 dialogue)."
+    order = scores.argsort(1, descending=True, stable=True)
+    return {mid: [ds.kb[int(cands.cand[i, j])].qid for j in order[i].tolist() if cands.mask[i, j]]
+            for i, mid in enumerate(cands.mention_ids)}
+
+# %% ../nbs/07_train.ipynb #c020
+@dataclass
+class Stage1Result:
+    "A trained stage-1 model with its candidates, feature source, fit history and test metrics."
+    model: Matcher
+    src: FeatureSource
+    cands: dict
+    fit: FitResult
+    test: dict
+    test_scores: torch.Tensor
+
+def _batches(cands: Candidates, split: str, src, bs: int, seed: int):
+    def f(epoch):
+        rows = torch.nonzero(cands.gold >= 0).squeeze(1)
+        perm = rows[torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed * 1000 + epoch))]
+        return [(src, split, cands, perm[i:i + bs]) for i in range(0, len(perm), bs)]
+    return f
+
+def train_stage1(ds, encoder: ClipEncoder, preset, cfg: MatcherConfig | None = None, *, seed: int = 0,
+                 finetune_encoder: bool = True, mode: str = 'name', include_gold_eval: bool = True,
+                 ckpt_path=None, cache=None, progress: bool = True, epochs: int | None = None,
+                 max_steps: int | None = None, desc: str = 'stage 1') -> Stage1Result:
+    "Train the stage-1 matcher (and fine-tune the encoder if asked) on `ds` with `preset`'s sizes; evaluate on test."
+    seed_everything(seed)
+    cfg = cfg or MatcherConfig(text_dim=encoder.text_dim, image_dim=encoder.image_dim, d=preset.d, rank=preset.rank)
+    cands = {s: make_candidates(ds, s, preset.n_candidates, mode, include_gold=(s == 'train') or include_gold_eval, seed=seed)
+             for s in ('train', 'dev', 'test')}
+    src = FeatureSource(ds, encoder, finetune=finetune_encoder, cache=cache, progress=progress)
+    model = Matcher(cfg).to(encoder.device)
+    for p in encoder.parameters(): p.requires_grad_(finetune_encoder)
+    groups = [{'params': list(model.parameters())}]
+    if finetune_encoder: groups.append({'params': list(encoder.parameters())})
+    dev_eval = lambda m: evaluate_scores(predict_scores(m, src, 'dev', cands['dev']), cands['dev'])
+    wrapper = _Pair(model, encoder) if finetune_encoder else model
+    tr = Trainer(wrapper, groups, loss_fn=lambda w, b: stage1_loss(model, b),
+                 batches=_batches(cands['train'], 'train', src, preset.batch_size, seed),
+                 evaluate=lambda w: dev_eval(model), monitor='MRR', epochs=epochs or preset.epochs_stage1,
+                 patience=preset.patience, lr=preset.lr_stage1, seed=seed, max_steps=max_steps or preset.max_steps,
+                 ckpt_path=ckpt_path, progress=progress, desc=desc)
+    fit = tr.fit()
+    for p in encoder.parameters(): p.requires_grad_(False)
+    encoder.eval(); src.invalidate(); src.finetune = False
+    sc = predict_scores(model, src, 'test', cands['test'])
+    return Stage1Result(model, src, cands, fit, evaluate_scores(sc, cands['test'], by_tag=True), sc)
+
+class _Pair(nn.Module):
+    "Matcher + encoder as one module, so that checkpoints and train/eval cover both."
+    def __init__(self, matcher, encoder):
+        super().__init__(); self.matcher, self.encoder = matcher, encoder
+
+# %% ../nbs/07_train.ipynb #c022
+@torch.no_grad()
+def zero_shot_scores(src: FeatureSource, split: str, cands: Candidates) -> torch.Tensor:
+    "CLIP zero-shot scores [N,C]: mean of text-text and image-image cosine of global features (padding -inf)."
+    kb, men = src.frozen('kb'), src.frozen(split)
+    nt = lambda x: torch.nn.functional.normalize(x.float(), dim=-1)
+    c = cands.cand.clamp(min=0)
+    st = torch.einsum('nd,ncd->nc', nt(men['text_global']), nt(kb['text_global'])[c])
+    si = torch.einsum('nd,ncd->nc', nt(men['image_global']), nt(kb['image_global'])[c])
+    both = men['image_present'][:, None] & kb['image_present'][c]
+    s = torch.where(both, (st + si) / 2, st)
+    return s.masked_fill(~cands.mask, float('-inf'))
