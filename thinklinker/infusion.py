@@ -13,7 +13,8 @@ WEIGHTINGS = ('anw', 'mean', 'cosine', 'attention')
 AGGREGATIONS = ('rga', 'concat', 'sum', 'answers')
 
 # %% auto #0
-__all__ = ['WEIGHTINGS', 'AGGREGATIONS', 'NeighbourWeighting', 'ResidualAggregation', 'KnowledgeInfusion']
+__all__ = ['WEIGHTINGS', 'AGGREGATIONS', 'NeighbourWeighting', 'ResidualAggregation', 'KnowledgeInfusion', 'AnswerFeatures',
+           'answer_features', 'Stage2Model', 'stage2_predict', 'answer_weights', 'Stage2Result', 'train_stage2']
 
 # %% ../nbs/10_infusion.ipynb #c005
 class NeighbourWeighting(nn.Module):
@@ -96,3 +97,121 @@ class KnowledgeInfusion(nn.Module):
         out['text_local'] = torch.where(has[:, None, None], l_new, tl) * keep_mask[..., None]
         out['text_mask'] = keep_mask
         return out, w
+
+# %% ../nbs/10_infusion.ipynb #c016
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from .config import seed_everything
+from .encoders import encode_corpus
+from .matcher import matcher_loss
+from .train import Trainer, FitResult, FeatureSource, Candidates, evaluate_scores, _take, _matcher_keys
+
+@dataclass
+class AnswerFeatures:
+    "Encoded answers of one split: `text_global` [N,R,D], `text_local` [N,R,La,D], `text_mask` [N,R,La], `present` [N,R]."
+    feats: dict
+    n_without: int              # mentions with no answer (fall back to their own features)
+    R: int
+
+def answer_features(records, mention_ids: list, R: int, encoder, cache=None, batch_size: int = 64,
+                    progress: bool = True, name: str = 'answers') -> AnswerFeatures:
+    "Encode the answers of rounds 1..R of `records` for mentions `mention_ids` (frozen encoder, cached)."
+    D = encoder.embed_dim
+    by = {}
+    for r in records:
+        rd = int(r['round'])
+        if 1 <= rd <= R and str(r.get('answer') or '').strip(): by[(str(r['mention_id']), rd)] = str(r['answer'])
+    texts = sorted(set(by.values()))
+    N = len(mention_ids)
+    if R == 0 or not texts:
+        z = {'text_global': torch.zeros(N, max(R, 1), D), 'text_local': torch.zeros(N, max(R, 1), 1, D),
+             'text_mask': torch.zeros(N, max(R, 1), 1, dtype=torch.bool), 'present': torch.zeros(N, max(R, 1), dtype=torch.bool)}
+        return AnswerFeatures(z, N, R)
+    with torch.no_grad():
+        f = encode_corpus(encoder, texts, None, batch_size=batch_size, cache=cache, name=name, progress=progress)
+    row = {t: i for i, t in enumerate(texts)}
+    idx = torch.full((N, R), -1, dtype=torch.long)
+    for i, mid in enumerate(mention_ids):
+        for rd in range(1, R + 1):
+            t = by.get((str(mid), rd))
+            if t is not None: idx[i, rd - 1] = row[t]
+    present = idx >= 0; j = idx.clamp(min=0)
+    feats = {'text_global': f['text_global'][j] * present[..., None], 'text_local': f['text_local'][j] * present[..., None, None],
+             'text_mask': f['text_mask'][j] & present[..., None], 'present': present}
+    return AnswerFeatures(feats, int((~present.any(1)).sum()), R)
+
+# %% ../nbs/10_infusion.ipynb #c017
+class Stage2Model(nn.Module):
+    "Knowledge infusion in front of the stage-1 matcher: refined mention text features, then the matcher's scores."
+    def __init__(self, matcher, dim: int, weighting: str = 'anw', aggregation: str = 'rga'):
+        super().__init__()
+        self.matcher, self.infusion = matcher, KnowledgeInfusion(dim, weighting, aggregation)
+
+    def forward(self, men: dict, ans: dict | None, ent: dict, cand_idx, cand_mask=None):
+        if ans is not None: men, _ = self.infusion(men, ans)
+        return self.matcher(men, ent, cand_idx, cand_mask)
+
+def _stage2_scores(model: Stage2Model, src: FeatureSource, split: str, cands: Candidates, ans: AnswerFeatures | None, rows):
+    cand, mask = cands.cand[rows], cands.mask[rows]
+    uniq, inv = torch.unique(cand.clamp(min=0), return_inverse=True)
+    dev = next(model.parameters()).device
+    men = src.get(split, rows); ent = src.get('kb', uniq)
+    a = {k: v[rows].to(dev) for k, v in ans.feats.items()} if ans is not None and ans.R > 0 else None
+    return model(men, a, ent, inv.to(dev), mask.to(dev))
+
+@torch.no_grad()
+def stage2_predict(model: Stage2Model, src, split, cands, ans, batch_size: int = 256) -> torch.Tensor:
+    "S* [N,C] of every mention of `split` after infusion."
+    was = model.training; model.eval()
+    try:
+        out = [_stage2_scores(model, src, split, cands, ans, torch.arange(a, min(a + batch_size, len(cands.gold))))['S*'].cpu()
+               for a in range(0, len(cands.gold), batch_size)]
+    finally: model.train(was)
+    return torch.cat(out)
+
+@torch.no_grad()
+def answer_weights(model: Stage2Model, src, split, cands, ans: AnswerFeatures) -> torch.Tensor:
+    "ANW weights ω [N,R] of every mention of `split`."
+    model.eval()
+    men = src.get(split, torch.arange(len(cands.gold)))
+    return model.infusion(men, {k: v.to(men['text_global'].device) for k, v in ans.feats.items()})[1].cpu()
+
+@dataclass
+class Stage2Result:
+    "Stage-2 model, fit history, test metrics and scores; `n_without_answers` per split."
+    model: Stage2Model
+    fit: FitResult | None
+    test: dict
+    test_scores: torch.Tensor
+    n_without_answers: dict
+
+def train_stage2(stage1, ds, answers: dict, preset, *, weighting: str = 'anw', aggregation: str = 'rga',
+                 seed: int = 0, epochs: int | None = None, ckpt_path=None, progress: bool = True,
+                 max_steps: int | None = None, desc: str = 'stage 2') -> Stage2Result:
+    "Fine-tune a copy of `stage1.model` (a `Stage1Result`) with knowledge infusion on `answers` {split: AnswerFeatures}."
+    seed_everything(seed)
+    src, cands = stage1.src, stage1.cands
+    src.finetune = False
+    for p in src.encoder.parameters(): p.requires_grad_(False)
+    R = answers['train'].R
+    model = Stage2Model(copy.deepcopy(stage1.model), src.encoder.embed_dim, weighting, aggregation).to(src.encoder.device)
+    n_without = {s: a.n_without for s, a in answers.items()}
+    if R == 0:                        # stage 1 exactly
+        sc = stage2_predict(model, src, 'test', cands['test'], None)
+        return Stage2Result(model, None, evaluate_scores(sc, cands['test'], by_tag=True), sc, n_without)
+    tr_c = cands['train']
+    def batches(epoch):
+        rows = torch.nonzero(tr_c.gold >= 0).squeeze(1)
+        perm = rows[torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed * 1000 + epoch))]
+        return [perm[i:i + preset.batch_size] for i in range(0, len(perm), preset.batch_size)]
+    def loss_fn(m, rows):
+        s = _stage2_scores(m, src, 'train', tr_c, answers['train'], rows)
+        return matcher_loss(s, tr_c.gold[rows].to(s['S*'].device))
+    evaluate = lambda m: evaluate_scores(stage2_predict(m, src, 'dev', cands['dev'], answers['dev']), cands['dev'])
+    tr = Trainer(model, loss_fn=loss_fn, batches=batches, evaluate=evaluate, monitor='MRR',
+                 epochs=epochs or preset.epochs_stage2, patience=preset.patience, lr=preset.lr_stage2, seed=seed,
+                 max_steps=max_steps or preset.max_steps, ckpt_path=ckpt_path, progress=progress, desc=desc)
+    fit = tr.fit()
+    sc = stage2_predict(model, src, 'test', cands['test'], answers['test'])
+    return Stage2Result(model, fit, evaluate_scores(sc, cands['test'], by_tag=True), sc, n_without)
