@@ -61,7 +61,7 @@ ABLATIONS: dict[str, dict] = {
 # %% ../nbs/05_matcher.ipynb #c009
 FEATURE_KEYS = ('text_local', 'text_mask', 'text_global', 'image_local', 'image_mask', 'image_global', 'image_present')
 
-TENSOR_BUDGET = 2**24   # weights of one tensor-fusion layer before inputs are shrunk (64 MiB in float32)
+TENSOR_BUDGET = 2**25   # weights of one tensor-fusion layer before inputs are shrunk (128 MiB in float32; the paper-size 2-input towers, 257^2 x 256, fit)
 
 def _fuser(cfg: MatcherConfig, in_dims: list[int]) -> nn.Module:
     if cfg.fusion == 'lowrank': return LowRankFusion(in_dims, cfg.d, cfg.rank)
