@@ -439,7 +439,7 @@ class LLM:
         self.backend = backend
         self.cache = ResponseCache(cache) if isinstance(cache, (str, Path)) else cache
         self.prices, self.usage = prices, Usage()
-        self._lock, self._inflight = threading.Lock(), {}
+        self._lock, self._inflight, self._memo = threading.Lock(), {}, {}
 
     def key(self, r: Request) -> str:
         return cache_key(self.backend.name, self.backend.model, self.backend.decoding(**r.decoding), r.version, r.system, r.user, r.scope)
@@ -468,18 +468,21 @@ class LLM:
         if self.cache is not None and (hit := self.cache.get(k)) is not None:
             self._account(hit, 'hit'); return hit
         with self._lock:
+            done = self._memo.get(k)
             fut, owner = self._inflight.get(k), False
-            if fut is None: fut, owner = Future(), True; self._inflight[k] = fut
+            if done is not None: fut = done
+            elif fut is None: fut, owner = Future(), True; self._inflight[k] = fut
         if not owner:
             c = fut.result(); self._account(c, 'shared'); return c
         try:
             c = self.backend.complete(r.system, r.user, **r.decoding)
             self._store(k, r, c); self._account(c, 'call')
-            fut.set_result(c); return c
+            fut.set_result(c)
+            with self._lock: self._memo[k] = fut; self._inflight.pop(k, None)   # asked once per run, cache or not
+            return c
         except BaseException as e:
-            fut.set_exception(e); raise
-        finally:
             with self._lock: self._inflight.pop(k, None)
+            fut.set_exception(e); raise
 
     def complete(self, system: str, user: str, version: str = '', scope: str = '', **decoding) -> Completion:
         "Like `Backend.complete`, through the cache."
