@@ -108,8 +108,9 @@ class AnthropicBackend(Backend):
     name = 'anthropic'
     def __init__(self, model: str = 'claude-haiku-4-5', base_url: str | None = None, api_key_env: str = 'ANTHROPIC_API_KEY',
                  max_retries: int = 6, timeout: float = 60.0, cache_system: bool = True, base_delay: float = 0.5,
-                 send_temperature: bool = False):
+                 send_temperature: bool = False, batch_poll_s: float = 30.0):
         self.model, self.base_url, self.api_key_env, self.send_temperature = model, base_url, api_key_env, send_temperature
+        self.batch_poll_s = batch_poll_s
         self.max_retries, self.timeout, self.cache_system, self.base_delay = max_retries, timeout, cache_system, base_delay
         self.gate, self.stats, self._client, self._lock = RateGate(), {}, None, threading.Lock()
 
@@ -150,8 +151,9 @@ class AnthropicBackend(Backend):
                                 gate=self.gate, stats=self.stats)
         return self._to_completion(msg)
 
-    def complete_batch(self, requests: list[tuple[str, str, dict]], poll_s: float = 30.0, max_wait_s: float = 86400.0) -> list[Completion]:
+    def complete_batch(self, requests: list[tuple[str, str, dict]], poll_s: float | None = None, max_wait_s: float = 86400.0) -> list[Completion]:
         "Many `(system, user, decoding)` requests through the Message Batches API; results in request order."
+        poll_s = self.batch_poll_s if poll_s is None else poll_s
         reqs = [{'custom_id': f'r{i}', 'params': self._params(s, u, self.decoding(**d))} for i, (s, u, d) in enumerate(requests)]
         batch = call_with_retries(lambda: self.client.messages.batches.create(requests=reqs), self.max_retries,
                                   self.base_delay, gate=self.gate, stats=self.stats)
@@ -324,6 +326,8 @@ class SimulatedLLM(Backend):
         name, ctx, question = _field(user, 'Mention'), _field(user, 'Context'), _field(user, 'Question') or ''
         mid = self._mentions.get((name, ctx))
         gold = self.kb.get('mentions', {}).get(mid, {}).get('gold') if mid else None
+        if gold is None and len(self._by_name.get((name or '').lower(), [])) == 1:   # an unambiguous name is known anyway
+            gold = self._by_name[name.lower()][0]
         meta = {'task': 'cvr', 'mention_id': mid, 'gold': gold}
         if gold is None or gold not in self.kb['entities']:
             meta['outcome'] = 'unknown'
