@@ -54,7 +54,7 @@ Question:"""
 
 EQG_STRICT = """
 
-Your previous output was rejected because {problems}. Write exactly one question on one line that ends with "?", starts with What, Which, Where, When, Who or How, cannot be answered with yes or no, and does not contain the name "{name}".
+Your previous output was rejected because {problems}. Ask again: exactly one question on one line, ending with "?", starting with What, Which, Where, When, Who or How (never a yes/no question), different from the earlier questions, and calling the entity "it" instead of using its name.
 
 Question:"""
 
@@ -282,7 +282,7 @@ def run_dialogue(mentions, entities, rankings: dict[str, list[str]], backend, ro
         # EQG
         def q_make(m): e = ents[cands[m.id][rd - 1]]; return eqg_prompt(e.name, e.desc, prev[m.id], rounds)
         def q_check(q, m): return check_question(q, ents[cands[m.id][rd - 1]].name, prev[m.id])
-        def q_strict(m, bad): return EQG_STRICT.format(problems=_problems(bad), name=_one_line(ents[cands[m.id][rd - 1]].name, 200))
+        def q_strict(m, bad): return EQG_STRICT.format(problems=_problems(bad))
         qs, n = _ask_checked(qllm, todo, q_make, clean_question, q_check, q_strict, scope, decoding, concurrency, batch,
                              progress, f'EQG round {rd}')
         n_requests['eqg'] += n
