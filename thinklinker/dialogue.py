@@ -16,8 +16,8 @@ log = logging.getLogger('thinklinker.dialogue')
 # %% auto #0
 __all__ = ['log', 'TEMPLATE_VERSION', 'EQG_SYSTEM', 'EQG_USER', 'EQG_STRICT', 'CVR_SYSTEM', 'CVR_USER', 'CVR_STRICT',
            'RETRY_FLAGS', 'RECORD_FIELDS', 'eqg_prompt', 'cvr_prompt', 'clean_question', 'check_question',
-           'clean_answer', 'check_answer', 'load_dialogue', 'answers_by_mention', 'DialogueRun', 'run_dialogue',
-           'toy_world']
+           'clean_answer', 'check_answer', 'load_dialogue', 'answers_by_mention', 'DialogueRun', 'default_cache_path',
+           'run_dialogue', 'toy_world']
 
 # %% ../nbs/09_dialogue.ipynb #c006
 TEMPLATE_VERSION = 'tl-qa-v1'
@@ -190,10 +190,14 @@ class DialogueRun:
     eqg_usage: Usage | None = None
     def __repr__(self): return f'DialogueRun({len(self.records)} records, {self.stats})'
 
+def default_cache_path() -> Path:
+    "Where `run_dialogue` keeps LLM responses unless told otherwise: `outputs/llm_cache/responses.sqlite`."
+    return outputs_dir('llm_cache') / 'responses.sqlite'
+
 def _as_llm(b, cache) -> LLM:
     if isinstance(b, LLM): return b
-    if cache is False or cache is None: return LLM(b, None)
-    return LLM(b, cache)
+    if cache == 'auto': cache = default_cache_path()
+    return LLM(b, cache or None)
 
 def _ask_checked(llm, items, make, clean, check, strict, scope, decoding, concurrency, batch, progress, desc):
     "Ask each item's prompt, check, re-ask violators once with `strict`; returns [(text, flags)], #requests."
@@ -231,7 +235,7 @@ def _problems(flags) -> str:
     return ' and '.join(words.get(f, f) for f in flags)
 
 def run_dialogue(mentions, entities, rankings: dict[str, list[str]], backend, rounds: int = 3,
-                 out_path: str | Path | None = None, cache: ResponseCache | str | Path | None = None,
+                 out_path: str | Path | None = None, cache: ResponseCache | str | Path | None = 'auto',
                  concurrency: int = 8, reuse: bool = True, decoding: dict | None = None, batch: bool = False,
                  eqg_backend=None, progress: bool = True, resume: bool = True) -> DialogueRun:
     "Algorithm 1: R rounds of EQG question + CVR answer over each mention's top-R candidates."
