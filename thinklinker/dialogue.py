@@ -200,33 +200,22 @@ def _as_llm(b, cache) -> LLM:
     return LLM(b, cache or None)
 
 def _ask_checked(llm, items, make, clean, check, strict, scope, decoding, concurrency, batch, progress, desc):
-    "Ask each item's prompt, check, re-ask violators once with `strict`; returns [(text, flags)], #requests."
+    """Ask each item's prompt; re-ask the rule breakers once with `strict` appended.
+    Returns ([(text, info_flags, first_try_violations, kept_violations)], number of requests)."""
+    def ask(reqs, d):
+        res = llm.complete_many(reqs, concurrency=concurrency, batch=batch, progress=progress, desc=d)
+        return [clean(c.text) for c in res]
     reqs = [Request(*make(it), decoding, TEMPLATE_VERSION, scope(it)) for it in items]
-    res = llm.complete_many(reqs, concurrency=concurrency, batch=batch, progress=progress, desc=desc)
-    out, redo = [], []
-    for i, (it, c) in enumerate(zip(items, res)):
-        text, info = clean(c.text)
-        bad = [f for f in check(text, it) if f in RETRY_FLAGS]
-        out.append([text, info, bad])
-        if bad: redo.append(i)
-    n = len(reqs)
+    out = []
+    for it, (text, info) in zip(items, ask(reqs, desc)):
+        out.append((text, info, [f for f in check(text, it) if f in RETRY_FLAGS], []))
+    redo = [i for i, o in enumerate(out) if o[2]]
     if redo:
-        reqs2 = []
-        for i in redo:
-            s, u = make(items[i])
-            reqs2.append(Request(s, u + strict(items[i], out[i][2]), decoding, TEMPLATE_VERSION, scope(items[i])))
-        res2 = llm.complete_many(reqs2, concurrency=concurrency, batch=batch, progress=progress, desc=desc + ' (retry)')
-        n += len(reqs2)
-        for i, c in zip(redo, res2):
-            text, info = clean(c.text)
-            bad2 = [f for f in check(text, items[i]) if f in RETRY_FLAGS]
-            first = out[i][2]
-            out[i] = [text, info, first, bad2]
-    flags = []
-    for o in out:
-        if len(o) == 3: flags.append((o[0], o[1], [], o[2]))      # not retried: o[2] is empty
-        else: flags.append((o[0], o[1], o[2], o[3]))
-    return flags, n
+        reqs2 = [Request(reqs[i].system, reqs[i].user + strict(items[i], out[i][2]), decoding, TEMPLATE_VERSION, scope(items[i]))
+                 for i in redo]
+        for i, (text, info) in zip(redo, ask(reqs2, desc + ' (retry)')):
+            out[i] = (text, info, out[i][2], [f for f in check(text, items[i]) if f in RETRY_FLAGS])
+    return out, len(reqs) + len(redo)
 
 def _problems(flags) -> str:
     words = {'empty': 'it was empty', 'no_question': 'it was not a question', 'names_entity': 'it contained the entity name',

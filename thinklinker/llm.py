@@ -52,6 +52,7 @@ class Backend:
 
 # %% ../nbs/08_llm.ipynb #c008
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504, 529}
+_STATS_LOCK = threading.Lock()
 
 def _status_of(exc) -> int | None:
     return getattr(exc, 'status_code', None) or getattr(getattr(exc, 'response', None), 'status_code', None)
@@ -92,7 +93,8 @@ def call_with_retries(fn, max_retries=6, base_delay=0.5, max_delay=60.0, gate: R
             delay = ra if ra is not None else min(max_delay, base_delay * 2 ** attempt) * (0.5 + random.random() / 2)
             st = _status_of(e)
             if st == 429 and gate is not None: gate.close_until(time.monotonic() + delay)
-            if stats is not None: stats['retries'] = stats.get('retries', 0) + 1
+            if stats is not None:
+                with _STATS_LOCK: stats['retries'] = stats.get('retries', 0) + 1
             log.warning('LLM call failed (%s %s); retry %d/%d in %.2fs', type(e).__name__, st, attempt + 1, max_retries, delay)
             time.sleep(delay)
 
