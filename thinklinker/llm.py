@@ -536,9 +536,10 @@ import http.server, socketserver
 
 class MockLLMServer:
     "Loopback HTTP server speaking the Anthropic Messages (+ Batches) and OpenAI chat APIs, for tests."
-    def __init__(self, backend: Backend | None = None, latency_s: float = 0.0, fail_with: list[int] | None = None,
-                 retry_after: float = 0.05):
+    def __init__(self, backend: Backend | None = None, latency_s: float = 0.0, fail_with: list[int | str] | None = None,
+                 retry_after: float = 0.05, stall_s: float = 2.0):
         self.backend, self.latency_s, self.fail_with, self.retry_after = backend, latency_s, list(fail_with or []), retry_after
+        self.stall_s = stall_s
         self.requests: list[dict] = []; self.auth_seen: list[bool] = []; self._batches = {}
         self._lock = threading.Lock(); srv = self
         class H(http.server.BaseHTTPRequestHandler):
@@ -554,7 +555,9 @@ class MockLLMServer:
             def do_POST(self):
                 n = int(self.headers.get('Content-Length', 0))
                 srv._handle(self, 'POST', json.loads(self.rfile.read(n) or b'{}'))
-        class S(socketserver.ThreadingMixIn, http.server.HTTPServer): daemon_threads = True
+        class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+            daemon_threads = True
+            def handle_error(self, request, client_address): pass      # e.g. a client that timed out and left
         self.httpd = S(('127.0.0.1', 0), H)
         self.port = self.httpd.server_address[1]
         self.url = f'http://127.0.0.1:{self.port}'
@@ -592,6 +595,7 @@ class MockLLMServer:
             self.requests.append({'method': method, 'path': h.path, 'body': body, 'headers': sorted(h.headers.keys())})
             fail = self.fail_with.pop(0) if self.fail_with else None
         if self.latency_s: time.sleep(self.latency_s)
+        if fail == 'stall': time.sleep(self.stall_s); fail = None      # answer late: the client times out
         if fail is not None:
             return h._send(fail, {'type': 'error', 'error': {'type': 'rate_limit_error' if fail == 429 else 'api_error', 'message': f'mock {fail}'}},
                            headers={'retry-after': str(self.retry_after)})
