@@ -99,7 +99,7 @@ class Trainer:
                 if self.grad_clip: nn.utils.clip_grad_norm_([p for g in self.opt.param_groups for p in g['params']], self.grad_clip)
                 self.opt.step()
                 st['step_in_epoch'] = i + 1; st['steps'] += 1
-                st['running_loss'] += float(loss); st['n_loss'] += 1
+                st['running_loss'] += loss.item(); st['n_loss'] += 1
                 bar.update(1); bar.set_postfix(loss=f"{st['running_loss']/st['n_loss']:.4f}")
                 if self.ckpt_path and st['steps'] % self.ckpt_every == 0:
                     self._save(dict(st, model=_state_to_cpu(self.model.state_dict()),
