@@ -14,7 +14,8 @@ AGGREGATIONS = ('rga', 'concat', 'sum', 'answers')
 
 # %% auto #0
 __all__ = ['WEIGHTINGS', 'AGGREGATIONS', 'NeighbourWeighting', 'ResidualAggregation', 'KnowledgeInfusion', 'AnswerFeatures',
-           'answer_features', 'Stage2Model', 'stage2_predict', 'answer_weights', 'Stage2Result', 'train_stage2']
+           'answer_features', 'Stage2Model', 'stage2_predict', 'answer_weights', 'Stage2Result', 'train_stage2',
+           'stage1_rankings', 'dialogue_answers']
 
 # %% ../nbs/10_infusion.ipynb #c005
 class NeighbourWeighting(nn.Module):
@@ -215,3 +216,27 @@ def train_stage2(stage1, ds, answers: dict, preset, *, weighting: str = 'anw', a
     fit = tr.fit()
     sc = stage2_predict(model, src, 'test', cands['test'], answers['test'])
     return Stage2Result(model, fit, evaluate_scores(sc, cands['test'], by_tag=True), sc, n_without)
+
+# %% ../nbs/10_infusion.ipynb #c019
+from .train import predict_scores, rankings as _rankings
+
+def stage1_rankings(stage1, ds, splits=('train', 'dev', 'test')) -> dict:
+    "Candidate QIDs best first, per mention id, over `splits`, from a `Stage1Result`."
+    out = {}
+    for s in splits:
+        sc = stage1.test_scores if s == 'test' else predict_scores(stage1.model, stage1.src, s, stage1.cands[s])
+        out.update(_rankings(sc, stage1.cands[s], ds))
+    return out
+
+def dialogue_answers(ds, stage1, backend, rounds: int, out_path=None, cache='auto', concurrency: int = 8,
+                     progress: bool = True, splits=('train', 'dev', 'test')) -> tuple:
+    "(DialogueRun, {split: AnswerFeatures}): Algorithm 1 over stage-1 rankings, answers encoded by the frozen encoder."
+    from thinklinker.dialogue import run_dialogue
+    ranks_ = stage1_rankings(stage1, ds, splits)
+    ms = [m for s in splits for m in ds.splits[s]]
+    run = run_dialogue(ms, ds.kb, ranks_, backend, rounds=rounds, out_path=out_path, cache=cache,
+                       concurrency=concurrency, progress=progress)
+    enc = stage1.src.encoder
+    feats = {s: answer_features(run.records, stage1.cands[s].mention_ids, rounds, enc, cache=stage1.src.cache,
+                                progress=progress, name=f'{ds.name}-answers-{s}') for s in splits}
+    return run, feats

@@ -250,7 +250,7 @@ def evaluate_scores(scores: torch.Tensor, cands: Candidates, ks=(1, 2, 3), by_ta
 
 def rankings(scores: torch.Tensor, cands: Candidates, ds) -> dict:
     "Stage-1 ranking per mention id: candidate QIDs best first (the input of the stage-2 dialogue)."
-    order = scores.argsort(1, descending=True, stable=True)
+    order = torch.sort(scores, dim=1, descending=True, stable=True).indices
     return {mid: [ds.kb[int(cands.cand[i, j])].qid for j in order[i].tolist() if cands.mask[i, j]]
             for i, mid in enumerate(cands.mention_ids)}
 
