@@ -403,5 +403,6 @@ d = { 'settings': { 'branch': 'main',
                                    'thinklinker.train.rankings': ('train.html#rankings', 'thinklinker/train.py'),
                                    'thinklinker.train.score_batch': ('train.html#score_batch', 'thinklinker/train.py'),
                                    'thinklinker.train.stage1_loss': ('train.html#stage1_loss', 'thinklinker/train.py'),
+                                   'thinklinker.train.stage1_variants': ('train.html#stage1_variants', 'thinklinker/train.py'),
                                    'thinklinker.train.train_stage1': ('train.html#train_stage1', 'thinklinker/train.py'),
                                    'thinklinker.train.zero_shot_scores': ('train.html#zero_shot_scores', 'thinklinker/train.py')}}}

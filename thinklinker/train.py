@@ -15,7 +15,8 @@ from .config import seed_everything, atomic_path
 
 # %% auto #0
 __all__ = ['FitResult', 'Trainer', 'mention_text', 'Candidates', 'make_candidates', 'FeatureSource', 'score_batch', 'stage1_loss',
-           'predict_scores', 'evaluate_scores', 'rankings', 'Stage1Result', 'train_stage1', 'zero_shot_scores']
+           'predict_scores', 'evaluate_scores', 'rankings', 'Stage1Result', 'train_stage1', 'zero_shot_scores',
+           'stage1_variants']
 
 # %% ../nbs/07_train.ipynb #c005
 @dataclass
@@ -316,3 +317,23 @@ def zero_shot_scores(src: FeatureSource, split: str, cands: Candidates) -> torch
     both = men['image_present'][:, None] & kb['image_present'][c]
     s = torch.where(both, (st + si) / 2, st)
     return s.masked_fill(~cands.mask, float('-inf'))
+
+# %% ../nbs/07_train.ipynb #c024
+def stage1_variants(ds, encoder: ClipEncoder, preset, variants: dict, seeds=(0,), *, finetune_encoder: bool = False,
+                    progress: bool = True, **kw) -> list[dict]:
+    "Rows {variant, seed, tag, H@k, MR, MRR, n, seconds, params} of `train_stage1` for each `variants[name]` (a MatcherConfig) and seed."
+    import copy
+    rows = []
+    base = copy.deepcopy(encoder.state_dict()) if finetune_encoder else None
+    for name, cfg in tqdm(list(variants.items()), desc='variants', disable=not progress):
+        for seed in seeds:
+            if base is not None: encoder.load_state_dict(base)     # every fine-tuning run starts from the same weights
+            t0 = time.time()
+            r = train_stage1(ds, encoder, preset, cfg, seed=seed, finetune_encoder=finetune_encoder, progress=False, **kw)
+            dt = time.time() - t0
+            n_params = sum(p.numel() for p in r.model.parameters())
+            for tag, m in r.test.items():
+                rows.append({'variant': name, 'seed': seed, 'tag': tag, **m, 'seconds': dt, 'params': n_params,
+                             'epochs': len(r.fit.history)})
+    if base is not None: encoder.load_state_dict(base)
+    return rows
