@@ -12,7 +12,7 @@ from .config import outputs_dir, project_root
 __all__ = ['DEMO_NOTEBOOKS', 'run_notebook', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #c006
-DEMO_NOTEBOOKS: list[str] = ['00_config']
+DEMO_NOTEBOOKS: list[str] = ['main_results']
 
 def run_notebook(name: str, params: dict | None = None, out: Path | None = None) -> Path:
     "Execute `nbs/<name>.ipynb` with papermill into `outputs/<name>/<name>.ipynb`; returns the output path."
