@@ -20,7 +20,7 @@ from .config import get_device, outputs_dir, atomic_path, seed_everything
 __all__ = ['TINY_CLIP_CONFIGS', 'HF_OFFLINE_ENV', 'register_tiny_configs', 'hub_reachable', 'is_offline', 'resolve_weights',
            'load_image', 'ClipEncoder', 'shapes_dataset', 'corpus_fingerprint', 'FeatureCache', 'encode_corpus',
            'entity_text', 'as_pairs', 'augment_text', 'zero_shot_retrieval', 'pretrain_tiny_clip', 'save_clip',
-           'checkpoint_report', 'tiny_clip_path', 'tiny_clip', 'encoder_for_preset']
+           'checkpoint_report', 'tiny_clip_path', 'tiny_clip', 'encoder_for_preset', 'encoder_throughput']
 
 # %% ../nbs/03_encoders.ipynb #c005
 import open_clip
@@ -582,3 +582,17 @@ def encoder_for_preset(preset=None, seed: int = 0, pretrained=None, device=None,
                            image_size=p.image_size if p.clip_model in TINY_CLIP_CONFIGS else None)
     if p.clip_model in TINY_CLIP_CONFIGS and p.clip_pretrain_epochs > 0: return tiny_clip(p, seed, device=device, progress=progress)
     return ClipEncoder(p.clip_model, pretrained=None)          # raises, saying how to pass weights
+
+# %% ../nbs/03_encoders.ipynb #c053
+def encoder_throughput(encoder: ClipEncoder, n: int = 256, batch_size: int = 64, repeats: int = 3, seed: int = 0) -> dict:
+    "Images/s and texts/s of `encode_corpus` on `n` synthetic shape images and descriptions (best of `repeats`)."
+    pairs = shapes_dataset(n // 32 + 1, size=encoder.image_size, seed=seed)[:n]
+    imgs = [p[0] for p in pairs]; txts = [p[1] + ' It has a few more facts in its description, like an entity.' for p in pairs]
+    _encode_corpus(encoder, txts[:batch_size], imgs[:batch_size], batch_size, progress=False)        # warm-up
+    ti = tt = float('inf')
+    for _ in range(repeats):
+        t0 = time.perf_counter(); _encode_corpus(encoder, None, imgs, batch_size, progress=False); ti = min(ti, time.perf_counter() - t0)
+        t0 = time.perf_counter(); _encode_corpus(encoder, txts, None, batch_size, progress=False); tt = min(tt, time.perf_counter() - t0)
+    return {'model': encoder.model_name, 'image_size': encoder.image_size, 'context': encoder.context_length,
+            'device': str(encoder.device), 'threads': torch.get_num_threads(), 'batch_size': batch_size, 'n': n,
+            'images_per_s': round(n / ti, 1), 'texts_per_s': round(n / tt, 1)}
