@@ -406,7 +406,8 @@ class FeatureCache:
             warnings.warn(f"Feature cache file {str(self.path(name, key))!r} is unreadable ({type(e).__name__}: {e}); rebuilding it.")
             self.last = 'rebuilt'
         out = fn()
-        self.save(name, key, out)
+        try: self.save(name, key, out)
+        except OSError as e: warnings.warn(f"Feature cache {str(self.root)!r} cannot be written ({type(e).__name__}: {e}); features not cached.")
         return out
 
 # %% ../nbs/03_encoders.ipynb #c031
