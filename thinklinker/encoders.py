@@ -4,9 +4,8 @@
 
 # %% ../nbs/03_encoders.ipynb #c004
 from __future__ import annotations
-import os, io, json, math, time, random, hashlib, logging, warnings, tempfile, threading, contextlib, socket
+import os, json, math, time, random, hashlib, logging, warnings, tempfile, threading, contextlib, socket
 from pathlib import Path
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -19,9 +18,9 @@ from .config import get_device, outputs_dir, atomic_path, seed_everything
 
 # %% auto #0
 __all__ = ['TINY_CLIP_CONFIGS', 'HF_OFFLINE_ENV', 'register_tiny_configs', 'hub_reachable', 'is_offline', 'resolve_weights',
-           'load_image', 'ClipEncoder', 'to_size', 'shapes_dataset', 'corpus_fingerprint', 'FeatureCache',
-           'encode_corpus', 'entity_text', 'as_pairs', 'augment_text', 'zero_shot_retrieval', 'pretrain_tiny_clip',
-           'save_clip', 'checkpoint_report', 'tiny_clip_path', 'tiny_clip', 'encoder_for_preset']
+           'load_image', 'ClipEncoder', 'shapes_dataset', 'corpus_fingerprint', 'FeatureCache', 'encode_corpus',
+           'entity_text', 'as_pairs', 'augment_text', 'zero_shot_retrieval', 'pretrain_tiny_clip', 'save_clip',
+           'checkpoint_report', 'tiny_clip_path', 'tiny_clip', 'encoder_for_preset', 'encoder_throughput']
 
 # %% ../nbs/03_encoders.ipynb #c005
 import open_clip
@@ -36,18 +35,16 @@ TINY_CLIP_CONFIGS: dict[str, dict] = {
                  "text_cfg": {"context_length": 64, "vocab_size": 49408, "width": 128, "heads": 4, "layers": 4}},
 }
 
-_registered_dir: Path | None = None
-
 def register_tiny_configs() -> Path:
-    "Write `TINY_CLIP_CONFIGS` as open_clip JSON configs to a temporary folder and register them (idempotent)."
-    global _registered_dir
-    if _registered_dir is not None and all(n in open_clip.list_models() for n in TINY_CLIP_CONFIGS):
-        return _registered_dir
-    d = Path(tempfile.mkdtemp(prefix='thinklinker-clip-configs-'))
+    "Write `TINY_CLIP_CONFIGS` as open_clip JSON configs (temp folder named by their hash) and register them."
+    blob = json.dumps(TINY_CLIP_CONFIGS, sort_keys=True)
+    d = Path(tempfile.gettempdir()) / f'thinklinker-clip-configs-{hashlib.sha256(blob.encode()).hexdigest()[:12]}'
+    if all(open_clip.get_model_config(n) == c for n, c in TINY_CLIP_CONFIGS.items()): return d
     for name, cfg in TINY_CLIP_CONFIGS.items():
-        (d / f'{name}.json').write_text(json.dumps(cfg, indent=1))
+        f = d / f'{name}.json'
+        if not f.is_file() or json.loads(f.read_text()) != cfg:
+            with atomic_path(f) as tmp: Path(tmp).write_text(json.dumps(cfg, indent=1))
     open_clip.add_model_config(d)
-    _registered_dir = d
     return d
 
 # %% ../nbs/03_encoders.ipynb #c010
@@ -148,6 +145,8 @@ def _checkpoint_meta(path: str | None) -> dict:
         with safe_open(path, framework='pt') as f: return dict(f.metadata() or {})
     return {}
 
+def _pair(s): return tuple(s) if isinstance(s, (tuple, list)) else (s, s)
+
 @contextlib.contextmanager
 def _quiet_open_clip():
     "Silence open_clip's 'initialized randomly' warning when random weights were asked for."
@@ -180,7 +179,7 @@ class ClipEncoder(nn.Module):
         self.tokenizer = open_clip.get_tokenizer(model_name)
         self.model_name, self.on_bad_image = model_name, on_bad_image
         vis = self.model.visual
-        self.image_size = int(to_size(getattr(vis, 'image_size', image_size or 224))[0])
+        self.image_size = int(_pair(getattr(vis, 'image_size', image_size or 224))[0])
         self.context_length = int(getattr(self.tokenizer, 'context_length', 77))
         self.embed_dim = int(open_clip.get_model_config(model_name)['embed_dim'])
         self.text_dim = self.image_dim = self.embed_dim
@@ -288,10 +287,6 @@ class ClipEncoder(nn.Module):
         "Both modalities at once: {'text': ..., 'image': ...} (either may be None)."
         return {'text': self.encode_text(texts) if texts is not None else None,
                 'image': self.encode_image(images) if images is not None else None}
-
-def to_size(s):
-    "An int or pair as a pair."
-    return tuple(s) if isinstance(s, (tuple, list)) else (s, s)
 
 # %% ../nbs/03_encoders.ipynb #c019
 _COLOURS = {'red': (220, 40, 40), 'green': (40, 180, 60), 'blue': (40, 70, 220), 'yellow': (230, 210, 40),
@@ -411,7 +406,8 @@ class FeatureCache:
             warnings.warn(f"Feature cache file {str(self.path(name, key))!r} is unreadable ({type(e).__name__}: {e}); rebuilding it.")
             self.last = 'rebuilt'
         out = fn()
-        self.save(name, key, out)
+        try: self.save(name, key, out)
+        except OSError as e: warnings.warn(f"Feature cache {str(self.root)!r} cannot be written ({type(e).__name__}: {e}); features not cached.")
         return out
 
 # %% ../nbs/03_encoders.ipynb #c031
@@ -587,3 +583,17 @@ def encoder_for_preset(preset=None, seed: int = 0, pretrained=None, device=None,
                            image_size=p.image_size if p.clip_model in TINY_CLIP_CONFIGS else None)
     if p.clip_model in TINY_CLIP_CONFIGS and p.clip_pretrain_epochs > 0: return tiny_clip(p, seed, device=device, progress=progress)
     return ClipEncoder(p.clip_model, pretrained=None)          # raises, saying how to pass weights
+
+# %% ../nbs/03_encoders.ipynb #c053
+def encoder_throughput(encoder: ClipEncoder, n: int = 256, batch_size: int = 64, repeats: int = 3, seed: int = 0) -> dict:
+    "Images/s and texts/s of `encode_corpus` on `n` synthetic shape images and descriptions (best of `repeats`)."
+    pairs = shapes_dataset(n // 32 + 1, size=encoder.image_size, seed=seed)[:n]
+    imgs = [p[0] for p in pairs]; txts = [p[1] + ' It has a few more facts in its description, like an entity.' for p in pairs]
+    _encode_corpus(encoder, txts[:batch_size], imgs[:batch_size], batch_size, progress=False)        # warm-up
+    ti = tt = float('inf')
+    for _ in range(repeats):
+        t0 = time.perf_counter(); _encode_corpus(encoder, None, imgs, batch_size, progress=False); ti = min(ti, time.perf_counter() - t0)
+        t0 = time.perf_counter(); _encode_corpus(encoder, txts, None, batch_size, progress=False); tt = min(tt, time.perf_counter() - t0)
+    return {'model': encoder.model_name, 'image_size': encoder.image_size, 'context': encoder.context_length,
+            'device': str(encoder.device), 'threads': torch.get_num_threads(), 'batch_size': batch_size, 'n': n,
+            'images_per_s': round(n / ti, 1), 'texts_per_s': round(n / tt, 1)}
