@@ -229,13 +229,13 @@ def stage1_rankings(stage1, ds, splits=('train', 'dev', 'test')) -> dict:
     return out
 
 def dialogue_answers(ds, stage1, backend, rounds: int, out_path=None, cache='auto', concurrency: int = 8,
-                     progress: bool = True, splits=('train', 'dev', 'test')) -> tuple:
+                     progress: bool = True, splits=('train', 'dev', 'test'), resume: bool = True) -> tuple:
     "(DialogueRun, {split: AnswerFeatures}): Algorithm 1 over stage-1 rankings, answers encoded by the frozen encoder."
     from thinklinker.dialogue import run_dialogue
     ranks_ = stage1_rankings(stage1, ds, splits)
     ms = [m for s in splits for m in ds.splits[s]]
     run = run_dialogue(ms, ds.kb, ranks_, backend, rounds=rounds, out_path=out_path, cache=cache,
-                       concurrency=concurrency, progress=progress)
+                       concurrency=concurrency, progress=progress, resume=resume)
     enc = stage1.src.encoder
     feats = {s: answer_features(run.records, stage1.cands[s].mention_ids, rounds, enc, cache=stage1.src.cache,
                                 progress=progress, name=f'{ds.name}-answers-{s}') for s in splits}
