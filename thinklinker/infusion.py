@@ -238,5 +238,5 @@ def dialogue_answers(ds, stage1, backend, rounds: int, out_path=None, cache='aut
                        concurrency=concurrency, progress=progress, resume=resume)
     enc = stage1.src.encoder
     feats = {s: answer_features(run.records, stage1.cands[s].mention_ids, rounds, enc, cache=stage1.src.cache,
-                                progress=progress, name=f'{ds.name}-answers-{s}') for s in splits}
+                                progress=progress, name=f'{Path(ds.root).name}-answers-{s}') for s in splits}
     return run, feats

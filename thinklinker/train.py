@@ -171,13 +171,15 @@ def _take(f: dict, idx) -> dict: return {k: v[idx] for k, v in f.items()}
 
 class FeatureSource:
     "Encoder features of the KB and of each split's mentions: cached (frozen encoder) or computed live (trainable)."
-    def __init__(self, ds, encoder: ClipEncoder, finetune: bool = False, cache=None, batch_size: int = 64, progress: bool = True):
+    def __init__(self, ds, encoder: ClipEncoder, finetune: bool = False, cache='auto', batch_size: int = 64, progress: bool = True):
         self.ds, self.encoder, self.finetune = ds, encoder, finetune
         self.kb_text = [entity_text(e) for e in ds.kb]; self.kb_img = [e.image for e in ds.kb]
         self.m_text = {s: [mention_text(m) for m in ms] for s, ms in ds.splits.items()}
         self.m_img = {s: [m.image for m in ms] for s, ms in ds.splits.items()}
         self._frozen = {}
-        self.cache, self.batch_size, self.progress = cache, batch_size, progress
+        # 'auto': the feature cache under outputs/cache/features; None: no disk cache
+        self.cache = FeatureCache() if isinstance(cache, str) and cache == 'auto' else cache
+        self.batch_size, self.progress = batch_size, progress
 
     def frozen(self, which: str) -> dict:
         "All features of 'kb' or of a split, computed once with the encoder in eval mode (through the cache)."
@@ -186,7 +188,7 @@ class FeatureSource:
             with torch.no_grad():   # while fine-tuning, the weights change every step: no point in a disk cache
                 self._frozen[which] = encode_corpus(self.encoder, texts, imgs, batch_size=self.batch_size,
                                                     cache=None if self.finetune else self.cache,
-                                                    name=f'{self.ds.name}-{which}', progress=self.progress)
+                                                    name=f'{Path(self.ds.root).name}-{which}', progress=self.progress)
         return self._frozen[which]
 
     def get(self, which: str, idx: torch.Tensor) -> dict:
@@ -275,7 +277,7 @@ def _batches(cands: Candidates, split: str, src, bs: int, seed: int):
 
 def train_stage1(ds, encoder: ClipEncoder, preset, cfg: MatcherConfig | None = None, *, seed: int = 0,
                  finetune_encoder: bool = True, mode: str = 'name', include_gold_eval: bool = True,
-                 ckpt_path=None, cache=None, progress: bool = True, epochs: int | None = None,
+                 ckpt_path=None, cache='auto', progress: bool = True, epochs: int | None = None,
                  max_steps: int | None = None, desc: str = 'stage 1') -> Stage1Result:
     "Train the stage-1 matcher (and fine-tune the encoder if asked) on `ds` with `preset`'s sizes; evaluate on test."
     seed_everything(seed)
