@@ -106,7 +106,7 @@ from pathlib import Path
 from .config import seed_everything
 from .encoders import encode_corpus
 from .matcher import matcher_loss
-from .train import Trainer, FitResult, FeatureSource, Candidates, evaluate_scores, _take, _matcher_keys
+from .train import Trainer, FitResult, FeatureSource, Candidates, evaluate_scores, shuffled_rows
 
 @dataclass
 class AnswerFeatures:
@@ -202,10 +202,7 @@ def train_stage2(stage1, ds, answers: dict, preset, *, weighting: str = 'anw', a
         sc = stage2_predict(model, src, 'test', cands['test'], None)
         return Stage2Result(model, None, evaluate_scores(sc, cands['test'], by_tag=True), sc, n_without)
     tr_c = cands['train']
-    def batches(epoch):
-        rows = torch.nonzero(tr_c.gold >= 0).squeeze(1)
-        perm = rows[torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed * 1000 + epoch))]
-        return [perm[i:i + preset.batch_size] for i in range(0, len(perm), preset.batch_size)]
+    batches = lambda epoch: shuffled_rows(tr_c, preset.batch_size, seed, epoch)
     def loss_fn(m, rows):
         s = _stage2_scores(m, src, 'train', tr_c, answers['train'], rows)
         return matcher_loss(s, tr_c.gold[rows].to(s['S*'].device))

@@ -15,8 +15,8 @@ from .config import seed_everything, atomic_path
 
 # %% auto #0
 __all__ = ['FitResult', 'Trainer', 'mention_text', 'Candidates', 'make_candidates', 'FeatureSource', 'score_batch', 'stage1_loss',
-           'predict_scores', 'evaluate_scores', 'rankings', 'Stage1Result', 'train_stage1', 'zero_shot_scores',
-           'stage1_variants']
+           'predict_scores', 'evaluate_scores', 'rankings', 'Stage1Result', 'shuffled_rows', 'train_stage1',
+           'zero_shot_scores', 'stage1_variants']
 
 # %% ../nbs/07_train.ipynb #c005
 @dataclass
@@ -268,12 +268,14 @@ class Stage1Result:
     test: dict
     test_scores: torch.Tensor
 
+def shuffled_rows(cands: Candidates, bs: int, seed: int, epoch: int) -> list[torch.Tensor]:
+    "Batches of the rows whose gold is a candidate, shuffled by a generator seeded from (seed, epoch) only."
+    rows = torch.nonzero(cands.gold >= 0).squeeze(1)
+    perm = rows[torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed * 1000 + epoch))]
+    return [perm[i:i + bs] for i in range(0, len(perm), bs)]
+
 def _batches(cands: Candidates, split: str, src, bs: int, seed: int):
-    def f(epoch):
-        rows = torch.nonzero(cands.gold >= 0).squeeze(1)
-        perm = rows[torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed * 1000 + epoch))]
-        return [(src, split, cands, perm[i:i + bs]) for i in range(0, len(perm), bs)]
-    return f
+    return lambda epoch: [(src, split, cands, r) for r in shuffled_rows(cands, bs, seed, epoch)]
 
 def train_stage1(ds, encoder: ClipEncoder, preset, cfg: MatcherConfig | None = None, *, seed: int = 0,
                  finetune_encoder: bool = True, mode: str = 'name', include_gold_eval: bool = True,
