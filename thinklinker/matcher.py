@@ -30,6 +30,7 @@ class MatcherConfig:
     use_global: bool = True        # (6) w/o global features
     fusion: str = 'lowrank'        # (7) w/o low rank: 'tensor'; also 'concat' (concatenation + MLP)
     tensor_dim: int | None = None  # tensor fusion: project each input to this width before the outer product (None: d)
+    tensor_budget: int = 2**25     # tensor fusion: most weights of one layer before its inputs are shrunk (TENSOR_BUDGET)
     hpg_max: bool = True           # Table 3: HPG w/o max pooling
     hpg_mean: bool = True          # HPG w/o mean pooling
     hpg_attn: bool = True          # HPG w/o attention pooling
@@ -68,10 +69,10 @@ def _fuser(cfg: MatcherConfig, in_dims: list[int]) -> nn.Module:
     if cfg.fusion == 'concat': return ConcatFusion(in_dims, cfg.d)
     td = cfg.tensor_dim
     if td is None:
-        if math.prod(i + 1 for i in in_dims) * cfg.d <= TENSOR_BUDGET: return TensorFusion(in_dims, cfg.d)
+        if math.prod(i + 1 for i in in_dims) * cfg.d <= cfg.tensor_budget: return TensorFusion(in_dims, cfg.d)
         # Zadeh et al.'s TFN shrinks each modality with a sub-network before the outer product;
         # where the full tensor does not fit, so do we: the widest td with (td+1)^M * d <= budget.
-        td = int((TENSOR_BUDGET / cfg.d) ** (1 / len(in_dims))) - 1
+        td = max(1, int((cfg.tensor_budget / cfg.d) ** (1 / len(in_dims))) - 1)
     return _ShrunkTensorFusion(in_dims, cfg.d, td)
 
 class _ShrunkTensorFusion(nn.Module):
