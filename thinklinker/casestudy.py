@@ -109,8 +109,9 @@ def _img_tag(path, size: int = 160) -> str:
 def _ent(case: Case, q: str, short: bool = False) -> str:
     name, desc = case.names.get(q, (q, ''))
     g = q == case.gold
-    s = f'<b style="color:#1a7f37">✔ {html.escape(name)}</b>' if g else html.escape(name)
-    if not short and desc: s += f'<br/><span style="color:#666;font-size:85%">{html.escape(desc[:90])}</span>'
+    nm = f'{html.escape(name)} <span style="color:#888;font-size:85%">[{html.escape(q)}]</span>'
+    s = f'<b style="color:#1a7f37">✔ {nm}</b>' if g else nm
+    if desc: s += f'<br/><span style="color:#666;font-size:{80 if short else 85}%">{html.escape(desc[:60 if short else 120])}</span>'
     return s
 
 def case_html(case: Case, upto: int | None = None, k: int = 3, label: str = '') -> str:
@@ -122,7 +123,7 @@ def case_html(case: Case, upto: int | None = None, k: int = 3, label: str = '') 
         if r == 0: head = '<i>initial (stage 1)</i>'
         else:
             d = dia.get(r)
-            head = (f'<b>Round {r}</b> (asked about {html.escape(case.names.get(d["candidate"], (d["candidate"], ""))[0])})<br/>'
+            head = (f'<b>Round {r}</b> (question about candidate {html.escape(case.names.get(d["candidate"], (d["candidate"], ""))[0])} [{html.escape(str(d["candidate"]))}])<br/>'
                     f'<b>Q{r}:</b> {html.escape(d["question"])}<br/><b>A{r}:</b> {html.escape(d["answer"])}') if d else f'<b>Round {r}</b>: <i>no answer</i>'
         top = ''.join(f'<td style="padding:4px 8px;vertical-align:top">{_ent(case, q, short=r > 0)}</td>' for q in case.rankings[r][:k])
         rows.append(f'<tr><td style="padding:4px 8px;vertical-align:top;max-width:420px">{head}</td>'
@@ -158,11 +159,11 @@ def case_figure(case: Case, k: int = 3, label: str = '', width: float = 13):
         if r == 0: lines.append(('Initial ranking (stage 1)', 'black', True))
         else:
             d = dia.get(r)
-            lines.append((f'Round {r}', 'black', True))
+            lines.append((f'Round {r}' + (f' (question about candidate {d["candidate"]})' if d else ': no answer'), 'black', True))
             if d:
                 for t in textwrap.wrap(f'Q{r}: {d["question"]}', 110): lines.append((t, '#333', False))
                 for t in textwrap.wrap(f'A{r}: {d["answer"]}', 110): lines.append((t, '#333', False))
-        lines.append(('RANK', r, None))
+        lines.append(('RANK', r, None)); lines.append(('DESC', r, None))
     fig = plt.figure(figsize=(width, 0.9 + 0.28 * (len(lines) + 4)))
     ax_i = fig.add_axes([0.01, 0.55, 0.14, 0.4]); ax_i.axis('off')
     if case.image is not None and Path(case.image).exists(): ax_i.imshow(Image.open(case.image).convert('RGB'), interpolation='nearest')
@@ -172,15 +173,17 @@ def case_figure(case: Case, k: int = 3, label: str = '', width: float = 13):
     gname = case.names.get(case.gold, (case.gold, ''))[0]
     if label: ax.text(0, y, label, color='#a33', fontsize=8, transform=ax.transAxes); y -= dy
     ax.text(0, y, f'Mention: {case.mention}   |   context: {textwrap.shorten(case.sentence, 110)}', fontsize=9, transform=ax.transAxes); y -= dy
-    ax.text(0, y, f'Gold: {gname}   (rank {case.gold_rank(0)} -> {case.gold_rank(case.R)}, {case.outcome})', fontsize=9,
+    ax.text(0, y, f'Gold: {gname} [{case.gold}]   (rank {case.gold_rank(0)} -> {case.gold_rank(case.R)}, {case.outcome})', fontsize=9,
             color='#1a7f37', fontweight='bold', transform=ax.transAxes); y -= dy * 1.3
     for text, col, bold in lines:
-        if text == 'RANK':
+        if text in ('RANK', 'DESC'):
             x = 0.03
             for i, q in enumerate(case.rankings[col][:k]):
-                nm = case.names.get(q, (q, ''))[0]; g = q == case.gold
-                ax.text(x, y, f'{i + 1}. {"✔ " if g else ""}{nm}', fontsize=9, transform=ax.transAxes,
-                        color='#1a7f37' if g else 'black', fontweight='bold' if g else 'normal')
+                nm, desc = case.names.get(q, (q, '')); g = q == case.gold
+                if text == 'RANK':
+                    ax.text(x, y, f'{i + 1}. {"✔ " if g else ""}{nm} [{q}]', fontsize=9, transform=ax.transAxes,
+                            color='#1a7f37' if g else 'black', fontweight='bold' if g else 'normal')
+                else: ax.text(x + 0.015, y + dy * 0.25, textwrap.shorten(desc, 58), fontsize=7, color='#666', transform=ax.transAxes)
                 x += 0.32
         else: ax.text(0, y, text, fontsize=9, color=col, fontweight='bold' if bold else 'normal', transform=ax.transAxes)
         y -= dy

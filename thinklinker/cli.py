@@ -9,10 +9,12 @@ from pathlib import Path
 from .config import outputs_dir, project_root
 
 # %% auto #0
-__all__ = ['DEMO_NOTEBOOKS', 'run_notebook', 'build_parser', 'main']
+__all__ = ['DEMO_NOTEBOOKS', 'EXPERIMENTS', 'run_notebook', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #c006
-DEMO_NOTEBOOKS: list[str] = ['main_results']
+DEMO_NOTEBOOKS: list[str] = ['main_results', 'case_studies']
+EXPERIMENTS: list[str] = ['main_results', 'ablations', 'rank_sweep', 'dialogue_rounds', 'infusion_strategies',
+                          'llm_backbones', 'efficiency', 'case_studies']
 
 def run_notebook(name: str, params: dict | None = None, out: Path | None = None) -> Path:
     "Execute `nbs/<name>.ipynb` with papermill into `outputs/<name>/<name>.ipynb`; returns the output path."
@@ -22,11 +24,19 @@ def run_notebook(name: str, params: dict | None = None, out: Path | None = None)
     src = root / 'nbs' / f'{name}.ipynb'
     if not src.exists(): raise SystemExit(f"No notebook {src}")
     out = Path(out or outputs_dir(name) / f'{name}.ipynb')
-    pm.execute_notebook(str(src), str(out), parameters=params or {}, cwd=str(root / 'nbs'), progress_bar=False)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f'.{out.stem}.running.ipynb')
+    try: pm.execute_notebook(str(src), str(tmp), parameters=params or {}, cwd=str(root / 'nbs'), progress_bar=False)
+    except BaseException:
+        if tmp.exists(): tmp.replace(out.with_name(f'{out.stem}.failed.ipynb'))
+        raise
+    tmp.replace(out)
     return out
 
 def _cmd_demo(args):
-    names = args.notebooks or DEMO_NOTEBOOKS
+    names = args.notebooks or (EXPERIMENTS if args.all else DEMO_NOTEBOOKS)
+    unknown = [n for n in names if n not in EXPERIMENTS]
+    if unknown: raise ValueError(f"unknown notebook(s) {unknown}; experiments: {' '.join(EXPERIMENTS)}")
     for n in names:
         t0 = time.time(); out = run_notebook(n)
         print(f"{n}: {time.time()-t0:.0f} s -> {out}")
@@ -86,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest='cmd', required=True)
     d = sub.add_parser('demo', help='run the demo notebooks with papermill (demo preset) into outputs/')
     d.add_argument('notebooks', nargs='*', help=f'notebook names (default: {" ".join(DEMO_NOTEBOOKS)})')
+    d.add_argument('--all', action='store_true', help=f'run every experiment notebook: {" ".join(EXPERIMENTS)}')
     d.set_defaults(func=_cmd_demo)
     _add_data_parser(sub)
     return p
