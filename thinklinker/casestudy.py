@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_casestudy.ipynb #c004
 from __future__ import annotations
-import base64, html, io
+import base64, html, io, textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
@@ -111,7 +111,7 @@ def _ent(case: Case, q: str, short: bool = False) -> str:
     g = q == case.gold
     nm = f'{html.escape(name)} <span style="color:#888;font-size:85%">[{html.escape(q)}]</span>'
     s = f'<b style="color:#1a7f37">✔ {nm}</b>' if g else nm
-    if desc: s += f'<br/><span style="color:#666;font-size:{80 if short else 85}%">{html.escape(desc[:60 if short else 120])}</span>'
+    if desc: s += f'<br/><span style="color:#666;font-size:{80 if short else 85}%">{html.escape(textwrap.shorten(desc, 60 if short else 120))}</span>'
     return s
 
 def case_html(case: Case, upto: int | None = None, k: int = 3, label: str = '') -> str:
@@ -136,7 +136,7 @@ def case_html(case: Case, upto: int | None = None, k: int = 3, label: str = '') 
             f'<div><b>Mention:</b> {html.escape(case.mention)} <span style="color:#888">({html.escape(case.mention_id)}; '
             f'{html.escape(", ".join(case.tags) or "no tags")})</span></div>'
             f'<div><b>Context:</b> {html.escape(case.sentence)}</div>'
-            f'<div><b>Gold:</b> <span style="color:#1a7f37">{html.escape(gname)}</span> <span style="color:#666">{html.escape(gdesc[:120])}</span></div>'
+            f'<div><b>Gold:</b> <span style="color:#1a7f37">{html.escape(gname)}</span> <span style="color:#666">{html.escape(textwrap.shorten(gdesc, 160))}</span></div>'
             f'<div><b>Outcome:</b> gold rank {case.gold_rank(0)} → {case.gold_rank(case.R)} ({case.outcome}{", failure" if case.failure else ""})</div>'
             f'</div></div><table style="border-collapse:collapse;margin-top:6px"><tr><th style="padding:4px 8px">Round</th>'
             f'<th style="padding:4px 8px">gold rank</th>{th}</tr>{"".join(rows)}</table></div>')
@@ -264,6 +264,19 @@ class CaseBrowser:
         self.view.value = case_html(c, upto=self.round.value, k=self.k, label=self.label)
         self.status.value = (f'mention {self.pos.value + 1} of {n} ({self.filter.value}); round {self.round.value} of {c.R}; '
                              f'picked for export: {len(self.picked)}')
+
+    def snapshot_html(self) -> str:
+        "A static HTML page of the browser as it stands (controls drawn with their current values, status, view): for a headless screenshot."
+        e = html.escape
+        opts = ''.join(f'<option{" selected" if v == self.filter.value else ""}>{e(lbl)}</option>' for lbl, v in self._options())
+        btn = lambda t: f'<button style="margin:2px 4px;padding:4px 10px">{e(t)}</button>'
+        sl = lambda name, w: (f'<span style="margin:0 6px">{name} <input type="range" min="{w.min}" max="{w.max}" value="{w.value}"/> '
+                              f'{w.value}</span>')
+        return ('<!doctype html><html><head><meta charset="utf-8"></head><body style="font-family:sans-serif;font-size:13px">'
+                f'<div>Show <select>{opts}</select>{btn("◀ mention")}{sl("Mention", self.pos)}{btn("mention ▶")}</div>'
+                f'<div>{btn("◀ round")}{sl("Round", self.round)}{btn("round ▶")}'
+                f'<input type="checkbox"{" checked" if self.pick.value else ""}/> pick for export {btn("export HTML")}{btn("export PNG")}</div>'
+                f'<div style="margin:4px 0">{self.status.value}</div>{self.view.value}</body></html>')
 
     def export(self, fmt: str = 'html') -> list[Path]:
         "Write the picked cases (or the current one) to `out_dir`: one HTML file, or one PNG per case."
