@@ -108,7 +108,8 @@ def setup_experiment(name: str, preset: str = 'demo', data: str = 'synthmel', cl
     P = get_preset(preset)
     seeds = [int(s) for s in seeds] if seeds is not None else list(P.seeds[:1])
     if not seeds: raise ValueError('seeds is empty: give at least one seed, or None for the preset default')
-    out = Path(out_dir) if out_dir else outputs_dir(name)
+    # smoke runs (nbdev_test) write to outputs/_smoke/<name>/ so that a test run never overwrites a demo's results
+    out = Path(out_dir) if out_dir else (outputs_dir('_smoke', name) if P.name == 'smoke' else outputs_dir(name))
     out.mkdir(parents=True, exist_ok=True)
     synthetic = str(data) == 'synthmel'
     ds = synthmel(P.name, seed=0) if synthetic else load_dataset(data)
