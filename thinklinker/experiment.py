@@ -130,11 +130,13 @@ def _code_hash() -> str:
     from thinklinker import train, matcher, fusion
     return hashlib.sha256(''.join(inspect.getsource(m) for m in (train, matcher, fusion)).encode()).hexdigest()[:12]
 
+_NOT_IN_KEY = ('progress', 'desc', 'cache', 'ckpt_path')   # train_stage1 arguments that do not change the result
+
 def stage1_key(exp: Experiment, cfg, seed: int, finetune_encoder: bool, **kw) -> str:
     "The cache key of a stage-1 run."
     spec = {'data': dataset_fingerprint(exp.ds), 'encoder': exp.enc.identity, 'preset': exp.P.to_dict(),
             'cfg': asdict(cfg), 'seed': seed, 'finetune': finetune_encoder, 'code': _code_hash(),
-            'kw': {k: kw[k] for k in sorted(kw)}}
+            'kw': {k: kw[k] for k in sorted(kw) if k not in _NOT_IN_KEY}}
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 def cached_stage1(exp: Experiment, cfg=None, seed: int = 0, finetune_encoder: bool = False, cache_dir=None,
