@@ -41,7 +41,7 @@ def _cmd_demo(args):
         t0 = time.time(); out = run_notebook(n)
         print(f"{n}: {time.time()-t0:.0f} s -> {out}")
 
-# %% ../nbs/90_cli.ipynb #c008
+# %% ../nbs/90_cli.ipynb #c010
 def _cmd_data_synth(args):
     from thinklinker.synth import write_synthmel, synth_stats
     from thinklinker.config import PRESETS
@@ -89,7 +89,7 @@ def _add_data_parser(sub):
     v.add_argument('--recall', type=int, nargs='*', default=None, help='also print recall@n of name-similarity candidates')
     v.set_defaults(func=_cmd_data_validate)
 
-# %% ../nbs/90_cli.ipynb #c010
+# %% ../nbs/90_cli.ipynb #c012
 def build_parser() -> argparse.ArgumentParser:
     "The `thinklinker` argument parser."
     p = argparse.ArgumentParser(prog='thinklinker', description='ThinkLinker multimodal entity linking workbench')
@@ -110,5 +110,5 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr); return 2
     return 0
 
-# %% ../nbs/90_cli.ipynb #c014
+# %% ../nbs/90_cli.ipynb #c016
 if __name__ == '__main__' and '__file__' in globals(): sys.exit(main())  # python -m thinklinker.cli; not in a notebook
