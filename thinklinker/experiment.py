@@ -13,7 +13,7 @@ from .config import get_preset, outputs_dir, atomic_path, atomic_write_text, pro
 
 # %% auto #0
 __all__ = ['git_commit', 'make_llm', 'llm_label', 'Experiment', 'setup_experiment', 'dataset_fingerprint', 'stage1_key',
-           'cached_stage1', 'seed_summary', 'mean_std_table']
+           'cached_stage1', 'seed_summary', 'mean_std_table', 'md_table']
 
 # %% ../nbs/11_experiment.ipynb #c006
 def git_commit(root: str | Path | None = None) -> str:
@@ -197,3 +197,15 @@ def mean_std_table(df: pd.DataFrame, by, cols, digits: int = 2) -> pd.DataFrame:
         m, sd, n = s[(c, 'mean')], s[(c, 'std')], s[(c, 'n')]
         t[c] = [f'{a:.{digits}f}' if k <= 1 else f'{a:.{digits}f} ± {b:.{digits}f}' for a, b, k in zip(m, sd, n)]
     return t
+
+def md_table(t: pd.DataFrame, floatfmt: str = '{:.2f}') -> str:
+    "A Markdown pipe table of `t` (no `tabulate` needed): index level(s) first, floats as `floatfmt`, missing values empty, `|` escaped."
+    def cell(x) -> str:
+        if not isinstance(x, (list, tuple, dict)) and pd.isna(x): return ''
+        s = floatfmt.format(x) if isinstance(x, float) else str(x)
+        return s.replace('|', '\\|').replace('\n', ' ')
+    cols = [str(n) if n is not None else '' for n in t.index.names] + [str(c) for c in t.columns]
+    lines = ['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)]
+    for i, r in zip(t.index, t.itertuples(index=False)):
+        lines.append('| ' + ' | '.join(cell(v) for v in (*(i if isinstance(i, tuple) else (i,)), *r)) + ' |')
+    return '\n'.join(lines)
