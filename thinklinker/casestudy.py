@@ -78,16 +78,16 @@ def round_scores(stage1, stage2_model, ans, split: str = 'test') -> list:
 
 def build_cases(ds, stage1, scores: list, records: list, split: str = 'test') -> list:
     "`Case`s of every mention of `split` from `round_scores` output and the dialogue records."
+    from thinklinker.train import rankings
     c = stage1.cands[split]
     by_m = {}
     for r in records: by_m.setdefault(str(r['mention_id']), []).append(r)
     ms = {m.id: m for m in ds.splits[split]}
-    orders = [torch.sort(s, dim=1, descending=True, stable=True).indices for s in scores]
+    per_round = [rankings(s, c, ds) for s in scores]
     cases = []
-    for i, mid in enumerate(c.mention_ids):
+    for mid in c.mention_ids:
         m = ms[mid]
-        valid = c.mask[i]
-        ranks = [[ds.kb[int(c.cand[i, j])].qid for j in o[i].tolist() if valid[j]] for o in orders]
+        ranks = [rk[mid] for rk in per_round]
         qids = set(ranks[0]) | {m.gold}
         dia = sorted(({'round': int(r['round']), 'candidate': r.get('candidate'), 'question': r.get('question') or '',
                        'answer': r.get('answer') or ''} for r in by_m.get(mid, [])), key=lambda d: d['round'])

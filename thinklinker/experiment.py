@@ -142,7 +142,7 @@ def stage1_key(exp: Experiment, cfg, seed: int, finetune_encoder: bool, **kw) ->
 def cached_stage1(exp: Experiment, cfg=None, seed: int = 0, finetune_encoder: bool = False, cache_dir=None,
                   use_cache: bool = True, **kw):
     "`train_stage1` on `exp`, or the same result loaded from `outputs/cache/stage1/` (`.seconds`: training time of the cached run)."
-    from thinklinker.train import train_stage1, Stage1Result, FitResult, FeatureSource, make_candidates, predict_scores, evaluate_scores
+    from thinklinker.train import train_stage1, Stage1Result, FitResult, FeatureSource, stage1_candidates, predict_scores, evaluate_scores
     from thinklinker.matcher import Matcher, MatcherConfig
     enc, P = exp.enc, exp.P
     cfg = cfg or MatcherConfig(text_dim=enc.text_dim, image_dim=enc.image_dim, d=P.d, rank=P.rank)
@@ -159,9 +159,7 @@ def cached_stage1(exp: Experiment, cfg=None, seed: int = 0, finetune_encoder: bo
             model = Matcher(cfg).to(enc.device)
             model.load_state_dict({k[4:]: v for k, v in sd.items() if k.startswith('mat.')})
             model.eval()
-            cands = {s: make_candidates(exp.ds, s, P.n_candidates, kw.get('mode', 'name'),
-                                        include_gold=(s == 'train') or kw.get('include_gold_eval', True), seed=seed)
-                     for s in ('train', 'dev', 'test')}
+            cands = stage1_candidates(exp.ds, P, kw.get('mode', 'name'), kw.get('include_gold_eval', True), seed)
             src = FeatureSource(exp.ds, enc, finetune=False, progress=False)
             sc = predict_scores(model, src, 'test', cands['test'])
             r = Stage1Result(model, src, cands, FitResult(**info['fit']), evaluate_scores(sc, cands['test'], by_tag=True), sc)

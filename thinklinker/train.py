@@ -14,9 +14,9 @@ from tqdm.auto import tqdm
 from .config import seed_everything, atomic_path
 
 # %% auto #0
-__all__ = ['FitResult', 'Trainer', 'mention_text', 'Candidates', 'make_candidates', 'FeatureSource', 'score_batch', 'stage1_loss',
-           'predict_scores', 'evaluate_scores', 'rankings', 'Stage1Result', 'shuffled_rows', 'train_stage1',
-           'zero_shot_scores', 'stage1_variants']
+__all__ = ['FitResult', 'Trainer', 'mention_text', 'Candidates', 'make_candidates', 'FeatureSource', 'batch_inputs',
+           'score_batch', 'stage1_loss', 'predict_scores', 'evaluate_scores', 'rankings', 'Stage1Result',
+           'shuffled_rows', 'stage1_candidates', 'train_stage1', 'zero_shot_scores', 'stage1_variants']
 
 # %% ../nbs/07_train.ipynb #c005
 @dataclass
@@ -150,6 +150,13 @@ class Candidates:
     mention_ids: list
     tags: list
 
+    def subset(self, rows) -> 'Candidates':
+        "The candidates of mentions `rows` (indices, in that order)."
+        rows = torch.as_tensor(rows, dtype=torch.long)
+        ii = rows.tolist()
+        return Candidates(self.cand[rows], self.mask[rows], self.gold[rows],
+                          [self.mention_ids[i] for i in ii], [self.tags[i] for i in ii])
+
 def make_candidates(ds, split: str, n: int, mode: str = 'name', include_gold: bool = True, seed: int = 0) -> Candidates:
     "`Candidates` of `split` from `build_candidates`, as padded tensors."
     ms = ds.splits[split]
@@ -208,13 +215,16 @@ class FeatureSource:
         self._frozen = {}
 
 # %% ../nbs/07_train.ipynb #c018
-def score_batch(model: Matcher, src: FeatureSource, split: str, cands: Candidates, rows: torch.Tensor) -> dict:
-    "Scores {'S^T','S^V','S^O','S*'} [b,C] of mentions `rows` of `split` against their candidates."
+def batch_inputs(src: FeatureSource, split: str, cands: Candidates, rows: torch.Tensor, device=None) -> tuple:
+    "The matcher's inputs for mentions `rows` of `split`: (mention features, features of the distinct candidate entities, [b,C] index into them, [b,C] mask)."
     cand, mask = cands.cand[rows], cands.mask[rows]
     uniq, inv = torch.unique(cand.clamp(min=0), return_inverse=True)
     men = src.get(split, rows); ent = src.get('kb', uniq)
-    dev = next(model.parameters()).device
-    return model(men, ent, inv.to(dev), mask.to(dev))
+    return men, ent, inv.to(device), mask.to(device)
+
+def score_batch(model: Matcher, src: FeatureSource, split: str, cands: Candidates, rows: torch.Tensor) -> dict:
+    "Scores {'S^T','S^V','S^O','S*'} [b,C] of mentions `rows` of `split` against their candidates."
+    return model(*batch_inputs(src, split, cands, rows, next(model.parameters()).device))
 
 def stage1_loss(model, batch) -> torch.Tensor:
     "Eq. 7 on one batch `(src, split, cands, rows)`; rows whose gold is not among the candidates are skipped."
@@ -277,6 +287,11 @@ def shuffled_rows(cands: Candidates, bs: int, seed: int, epoch: int) -> list[tor
 def _batches(cands: Candidates, split: str, src, bs: int, seed: int):
     return lambda epoch: [(src, split, cands, r) for r in shuffled_rows(cands, bs, seed, epoch)]
 
+def stage1_candidates(ds, preset, mode: str = 'name', include_gold_eval: bool = True, seed: int = 0) -> dict:
+    "Candidates of train, dev and test as stage 1 uses them (the gold entity always among the training candidates)."
+    return {s: make_candidates(ds, s, preset.n_candidates, mode, include_gold=(s == 'train') or include_gold_eval, seed=seed)
+            for s in ('train', 'dev', 'test')}
+
 def train_stage1(ds, encoder: ClipEncoder, preset, cfg: MatcherConfig | None = None, *, seed: int = 0,
                  finetune_encoder: bool = True, mode: str = 'name', include_gold_eval: bool = True,
                  ckpt_path=None, cache='auto', progress: bool = True, epochs: int | None = None,
@@ -284,8 +299,7 @@ def train_stage1(ds, encoder: ClipEncoder, preset, cfg: MatcherConfig | None = N
     "Train the stage-1 matcher (and fine-tune the encoder if asked) on `ds` with `preset`'s sizes; evaluate on test."
     seed_everything(seed)
     cfg = cfg or MatcherConfig(text_dim=encoder.text_dim, image_dim=encoder.image_dim, d=preset.d, rank=preset.rank)
-    cands = {s: make_candidates(ds, s, preset.n_candidates, mode, include_gold=(s == 'train') or include_gold_eval, seed=seed)
-             for s in ('train', 'dev', 'test')}
+    cands = stage1_candidates(ds, preset, mode, include_gold_eval, seed)
     src = FeatureSource(ds, encoder, finetune=finetune_encoder, cache=cache, progress=progress)
     model = Matcher(cfg).to(encoder.device)
     for p in encoder.parameters(): p.requires_grad_(finetune_encoder)

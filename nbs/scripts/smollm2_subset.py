@@ -3,7 +3,7 @@ torch.set_num_threads(1)
 from thinklinker.config import get_preset
 from thinklinker.synth import synthmel
 from thinklinker.encoders import tiny_clip
-from thinklinker.train import train_stage1, evaluate_scores, Candidates
+from thinklinker.train import train_stage1, evaluate_scores
 from thinklinker.infusion import dialogue_answers, train_stage2, stage1_rankings, answer_features, stage2_predict
 from thinklinker.dialogue import run_dialogue
 from thinklinker.llm import SimulatedLLM, TransformersBackend
@@ -14,7 +14,7 @@ sim = SimulatedLLM(ds.root / 'knowledge.json', mentions=ds.mentions(), knowledge
 run, ans = dialogue_answers(ds, s1, sim, rounds=R, cache=None, progress=False)
 s2 = train_stage2(s1, ds, ans, p, seed=0, progress=False); print('s2', round(time.time()-t0), flush=True)
 c = s1.cands['test']; rows = torch.arange(N)
-sub = Candidates(c.cand[rows], c.mask[rows], c.gold[rows], c.mention_ids[:N], c.tags[:N])
+sub = c.subset(rows)
 ranks = stage1_rankings(s1, ds, splits=('test',))
 ms = ds.splits['test'][:N]
 t = time.time(); smol = TransformersBackend()
