@@ -13,7 +13,7 @@ __all__ = ['DEMO_NOTEBOOKS', 'EXPERIMENTS', 'run_notebook', 'build_parser', 'mai
 
 # %% ../nbs/90_cli.ipynb #c006
 DEMO_NOTEBOOKS: list[str] = ['main_results', 'case_studies']
-EXPERIMENTS: list[str] = ['main_results', 'ablations', 'rank_sweep', 'dialogue_rounds', 'infusion_strategies',
+EXPERIMENTS: list[str] = ['calibration', 'main_results', 'ablations', 'rank_sweep', 'dialogue_rounds', 'infusion_strategies',
                           'llm_backbones', 'efficiency', 'case_studies']
 
 def run_notebook(name: str, params: dict | None = None, out: Path | None = None) -> Path:

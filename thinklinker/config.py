@@ -39,6 +39,7 @@ class Preset:
     # repetition
     seeds: tuple = (0,)
     max_steps: int | None = None  # cap on optimiser steps per epoch (None: whole epoch)
+    clip_pretrain_steps: int = 0  # world pre-training of the tiny CLIP on SynthMEL's KB (worldclip; 0: the older recipe)
 
     def to_dict(self) -> dict:
         "Plain dict, e.g. for logging next to results."
@@ -50,12 +51,12 @@ PRESETS: dict[str, Preset] = {
                     clip_pretrain_epochs=2, d=32, rank=2, n_candidates=8, batch_size=16,
                     epochs_stage1=2, epochs_stage2=2, patience=2,
                     lr_stage1=1e-3, lr_stage2=1e-3,
-                    dialogue_rounds=2, seeds=(0,), max_steps=20),
+                    dialogue_rounds=2, seeds=(0,), max_steps=20, clip_pretrain_steps=60),
     'demo':  Preset('demo', n_entities=400, n_mentions=3000, image_size=64, clip_model='tl-tiny',
                     clip_pretrain_epochs=30, d=128, rank=4, n_candidates=16, batch_size=32,
                     epochs_stage1=10, epochs_stage2=8, patience=3,
                     lr_stage1=1e-3, lr_stage2=3e-4,
-                    dialogue_rounds=3, seeds=(0, 1, 2)),
+                    dialogue_rounds=3, seeds=(0, 1, 2), clip_pretrain_steps=3000),
     'paper': Preset('paper', n_entities=4000, n_mentions=30000, image_size=224, clip_model='ViT-B-32',
                     clip_pretrain_epochs=0, d=256, rank=4, n_candidates=16, batch_size=128,
                     epochs_stage1=30, epochs_stage2=30, patience=5,

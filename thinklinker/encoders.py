@@ -558,6 +558,9 @@ def tiny_clip(preset=None, seed: int = 0, entities=None, device=None, progress: 
     if p.clip_model not in TINY_CLIP_CONFIGS or p.clip_pretrain_epochs <= 0:
         raise ValueError(f"Preset {p.name!r} uses {p.clip_model!r} without pre-training (clip_pretrain_epochs="
                          f"{p.clip_pretrain_epochs}); load real weights with ClipEncoder({p.clip_model!r}, pretrained=...).")
+    if entities is None and p.clip_pretrain_steps > 0:   # SynthMEL: the encoder that knows its world (03a_worldclip)
+        from thinklinker.worldclip import world_clip
+        return world_clip(p, seed, device=device, progress=progress)
     if entities is None:
         from thinklinker.synth import synthmel      # the SynthMEL generator (02_synth)
         entities = synthmel(p.name, seed).kb
@@ -581,7 +584,7 @@ def encoder_for_preset(preset=None, seed: int = 0, pretrained=None, device=None,
     if pretrained is not None:
         return ClipEncoder(p.clip_model, pretrained=pretrained, device=device,
                            image_size=p.image_size if p.clip_model in TINY_CLIP_CONFIGS else None)
-    if p.clip_model in TINY_CLIP_CONFIGS and p.clip_pretrain_epochs > 0: return tiny_clip(p, seed, device=device, progress=progress)
+    if p.clip_model in TINY_CLIP_CONFIGS and (p.clip_pretrain_epochs > 0 or p.clip_pretrain_steps > 0): return tiny_clip(p, seed, device=device, progress=progress)
     return ClipEncoder(p.clip_model, pretrained=None)          # raises, saying how to pass weights
 
 # %% ../nbs/03_encoders.ipynb #c053

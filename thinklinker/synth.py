@@ -16,7 +16,7 @@ from .data import (load_dataset, write_records, split_groups, guard_replace, Nam
 __all__ = ['SHAPES', 'COLOURS', 'EMBLEMS', 'REGIONS', 'FIELDS', 'ERAS', 'PATRONS', 'TYPES', 'ATTRIBUTES', 'M1', 'M2', 'M3',
            'LAYOUT', 'CUE_TAGS', 'CUE_SHARES', 'make_world', 'describe', 'render', 'PlannedMention', 'plan_mentions',
            'group_candidates', 'knowledge', 'write_synthmel', 'synthmel', 'tree_hash', 'evidence_table',
-           'baseline_table', 'synth_stats']
+           'baseline_table', 'baseline_scores', 'synth_stats']
 
 # %% ../nbs/02_synth.ipynb #c005
 SHAPES = ['circle', 'square', 'triangle', 'diamond', 'hexagon', 'star', 'cross', 'pentagon']
@@ -352,6 +352,27 @@ def baseline_table(ds: MELDataset, split: str | None = None):
             for tag in m.tags + ('all',): rows += [(tag, 'text tf-idf', ht), (tag, 'pixels', hi)]
     df = pd.DataFrame(rows, columns=['tag', 'baseline', 'H@1'])
     return df.pivot_table(index='tag', columns='baseline', values='H@1', aggfunc='mean')[['text tf-idf', 'pixels']].round(1)
+
+# %% ../nbs/02_synth.ipynb #c031b
+def baseline_scores(ds: MELDataset, split: str, cand) -> dict:
+    "{'tfidf', 'pixels'}: [N,C] float tensors of the model-free baselines for the mentions of `split` over `cand` [N,C] (padding -1 -> -inf)."
+    import torch
+    ms = ds.splits[split]; cand = torch.as_tensor(cand); N, C = cand.shape
+    if N != len(ms): raise ValueError(f"cand has {N} rows, split {split!r} has {len(ms)} mentions")
+    ix = NameIndex([f"{e.name} {e.desc}" for e in ds.kb]); thumbs = {}
+    tf, px = torch.zeros(N, C), torch.zeros(N, C)
+    for s in range(0, N, 512):
+        t = ix.scores([m.sentence for m in ms[s:s + 512]])
+        for r in range(t.shape[0]): tf[s + r] = t[r][cand[s + r].clamp(min=0)]
+    for i, m in enumerate(ms):
+        mt = _thumb(m.image)
+        if mt is None: continue
+        for j, k in enumerate(cand[i].tolist()):
+            if k < 0: continue
+            if k not in thumbs: thumbs[k] = _thumb(ds.kb[k].image)
+            px[i, j] = float(mt @ thumbs[k]) if thumbs[k] is not None else -1.0
+    pad = cand < 0
+    return {'tfidf': tf.masked_fill(pad, float('-inf')), 'pixels': px.masked_fill(pad, float('-inf'))}
 
 # %% ../nbs/02_synth.ipynb #c035
 def synth_stats(ds: MELDataset) -> 'pd.DataFrame':
