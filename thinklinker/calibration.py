@@ -4,14 +4,12 @@
 
 # %% ../nbs/13_calibration.ipynb #c004
 from __future__ import annotations
-import os, time
-from concurrent.futures import ProcessPoolExecutor
-import multiprocessing as mp
+import time
 import torch, pandas as pd
 from .experiment import setup_experiment, cached_stage1, make_llm
 
 # %% auto #0
-__all__ = ['METHODS', 'LLM_SETTINGS', 'COLUMNS', 'metric_rows', 'calibration_seed', 'parallel_seeds', 'check_targets']
+__all__ = ['METHODS', 'LLM_SETTINGS', 'COLUMNS', 'metric_rows', 'calibration_seed', 'check_targets']
 
 # %% ../nbs/13_calibration.ipynb #c005
 METHODS = ['tfidf', 'pixels', 'zero_shot', 'text_only', 'image_only', 'stage1', 'stage2_k0', 'stage2_k0.8', 'stage2_k1']
@@ -61,16 +59,6 @@ def calibration_seed(seed: int, preset: str = 'demo', data: str = 'synthmel', cl
     return rows
 
 # %% ../nbs/13_calibration.ipynb #c014
-def parallel_seeds(fn, seeds, workers: int | None = None, **kw) -> list:
-    "`fn(seed, **kw)` for every seed, in up to `workers` processes (default: one per core), results concatenated in seed order."
-    seeds = list(seeds)
-    workers = min(len(seeds), workers or os.cpu_count() or 1)
-    if workers <= 1: return [r for s in seeds for r in fn(s, **kw)]
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context('spawn')) as ex:
-        futs = [ex.submit(fn, s, **kw) for s in seeds]
-        return [r for f in futs for r in f.result()]
-
-# %% ../nbs/13_calibration.ipynb #c017
 def _m(t, method, tag): return float(t.loc[method, tag]) if method in t.index and tag in t.columns else float('nan')
 
 def _targets(M, S):

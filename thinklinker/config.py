@@ -39,6 +39,7 @@ class Preset:
     # repetition
     seeds: tuple = (0,)
     max_steps: int | None = None  # cap on optimiser steps per epoch (None: whole epoch)
+    lr_plateau: float | None = 0.3  # on a dev epoch without improvement: best weights back, lr x this (None: off)
     clip_pretrain_steps: int = 0  # world pre-training of the tiny CLIP on SynthMEL's KB (worldclip; 0: the older recipe)
 
     def to_dict(self) -> dict:

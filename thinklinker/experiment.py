@@ -13,7 +13,7 @@ from .config import get_preset, outputs_dir, atomic_path, atomic_write_text, pro
 
 # %% auto #0
 __all__ = ['git_commit', 'make_llm', 'llm_label', 'Experiment', 'setup_experiment', 'dataset_fingerprint', 'stage1_key',
-           'cached_stage1', 'seed_summary', 'mean_std_table', 'md_table']
+           'cached_stage1', 'seed_summary', 'mean_std_table', 'md_table', 'parallel_seeds']
 
 # %% ../nbs/11_experiment.ipynb #c006
 def git_commit(root: str | Path | None = None) -> str:
@@ -207,3 +207,17 @@ def md_table(t: pd.DataFrame, floatfmt: str = '{:.2f}') -> str:
     for i, r in zip(t.index, t.itertuples(index=False)):
         lines.append('| ' + ' | '.join(cell(v) for v in (*(i if isinstance(i, tuple) else (i,)), *r)) + ' |')
     return '\n'.join(lines)
+
+# %% ../nbs/11_experiment.ipynb #c901
+import os
+from concurrent.futures import ProcessPoolExecutor
+import multiprocessing as mp
+
+def parallel_seeds(fn, seeds, workers: int | None = None, **kw) -> list:
+    "`fn(seed, **kw)` for every seed, in up to `workers` processes (default: one per core), results concatenated in seed order."
+    seeds = list(seeds)
+    workers = min(len(seeds), workers or os.cpu_count() or 1)
+    if workers <= 1: return [r for s in seeds for r in fn(s, **kw)]
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context('spawn')) as ex:
+        futs = [ex.submit(fn, s, **kw) for s in seeds]
+        return [r for f in futs for r in f.result()]

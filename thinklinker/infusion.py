@@ -209,6 +209,7 @@ def train_stage2(stage1, ds, answers: dict, preset, *, weighting: str = 'anw', a
     evaluate = lambda m: evaluate_scores(stage2_predict(m, src, 'dev', cands['dev'], answers['dev']), cands['dev'])
     tr = Trainer(model, loss_fn=loss_fn, batches=batches, evaluate=evaluate, monitor='MRR',
                  epochs=epochs or preset.epochs_stage2, patience=preset.patience, lr=preset.lr_stage2, seed=seed,
+                 plateau_factor=preset.lr_plateau,
                  max_steps=max_steps or preset.max_steps, ckpt_path=ckpt_path, progress=progress, desc=desc)
     fit = tr.fit()
     sc = stage2_predict(model, src, 'test', cands['test'], answers['test'])

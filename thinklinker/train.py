@@ -39,7 +39,7 @@ class Trainer:
                  monitor: str = 'MRR', mode: str = 'max', epochs: int = 10, patience: int = 3,
                  lr: float = 1e-3, weight_decay: float = 0.01, grad_clip: float | None = 1.0,
                  seed: int = 0, max_steps: int | None = None, ckpt_path: str | Path | None = None,
-                 ckpt_every: int = 50, progress: bool = True, desc: str = 'train'):
+                 ckpt_every: int = 50, progress: bool = True, desc: str = 'train', plateau_factor: float | None = None):
         if mode not in ('max', 'min'): raise ValueError(f"mode must be 'max' or 'min', not {mode!r}")
         self.model, self.loss_fn, self.batches, self.evaluate = model, loss_fn, batches, evaluate
         groups = param_groups or [{'params': [p for p in model.parameters() if p.requires_grad]}]
@@ -51,6 +51,7 @@ class Trainer:
         self.grad_clip, self.seed, self.max_steps = grad_clip, seed, max_steps
         self.ckpt_path = Path(ckpt_path) if ckpt_path else None
         self.ckpt_every, self.progress, self.desc = ckpt_every, progress, desc
+        self.plateau_factor = plateau_factor   # on an epoch without improvement: back to the best weights, lr x factor
 
     def _better(self, a, b): return b is None or (a > b if self.mode == 'max' else a < b)
 
@@ -118,6 +119,9 @@ class Trainer:
             else:
                 st['bad_epochs'] += 1
                 if st['bad_epochs'] >= self.patience: st['done'] = True
+                elif self.plateau_factor and st['best_state'] is not None:
+                    self.model.load_state_dict(st['best_state'])
+                    for g in self.opt.param_groups: g['lr'] *= self.plateau_factor
             if self.progress:
                 tqdm.write(f"{self.desc} epoch {ep+1}: loss {row['loss']:.4f} " +
                            ' '.join(f"{k} {v:.2f}" for k, v in metrics.items() if isinstance(v, (int, float))) +
@@ -311,6 +315,7 @@ def train_stage1(ds, encoder: ClipEncoder, preset, cfg: MatcherConfig | None = N
                  batches=_batches(cands['train'], 'train', src, preset.batch_size, seed),
                  evaluate=lambda w: dev_eval(model), monitor='MRR', epochs=epochs or preset.epochs_stage1,
                  patience=preset.patience, lr=preset.lr_stage1, seed=seed, max_steps=max_steps or preset.max_steps,
+                 plateau_factor=preset.lr_plateau,
                  ckpt_path=ckpt_path, progress=progress, desc=desc)
     fit = tr.fit()
     for p in encoder.parameters(): p.requires_grad_(False)
