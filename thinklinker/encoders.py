@@ -20,7 +20,8 @@ from .config import get_device, outputs_dir, atomic_path, seed_everything
 __all__ = ['TINY_CLIP_CONFIGS', 'HF_OFFLINE_ENV', 'register_tiny_configs', 'hub_reachable', 'is_offline', 'resolve_weights',
            'load_image', 'ClipEncoder', 'shapes_dataset', 'corpus_fingerprint', 'FeatureCache', 'encode_corpus',
            'entity_text', 'as_pairs', 'augment_text', 'zero_shot_retrieval', 'pretrain_tiny_clip', 'save_clip',
-           'checkpoint_report', 'tiny_clip_path', 'tiny_clip', 'encoder_for_preset', 'encoder_throughput']
+           'checkpoint_report', 'tiny_clip_path', 'cached_encoder', 'tiny_clip', 'encoder_for_preset',
+           'encoder_throughput']
 
 # %% ../nbs/03_encoders.ipynb #c005
 import open_clip
@@ -523,10 +524,11 @@ def pretrain_tiny_clip(items, model_name: str = 'tl-tiny', image_size: int = 32,
     return enc, report
 
 # %% ../nbs/03_encoders.ipynb #c043
-def save_clip(encoder: ClipEncoder, path, report: dict | None = None) -> Path:
-    "Write `encoder`'s weights to `path` (safetensors) atomically, with what is needed to load them back."
+def save_clip(encoder: ClipEncoder, path, report: dict | None = None, dtype=None) -> Path:
+    "Write `encoder`'s weights to `path` (safetensors) atomically, with what is needed to load them back; `dtype`: cast floating weights (the loader casts back)."
     from safetensors.torch import save_file
-    sd = {k: v.detach().cpu().contiguous().clone() for k, v in encoder.model.state_dict().items()}
+    sd = {k: v.detach().cpu().to(dtype if dtype is not None and v.is_floating_point() else v.dtype).contiguous().clone()
+          for k, v in encoder.model.state_dict().items()}
     meta = {'model_name': encoder.model_name, 'image_size': str(encoder.image_size),
             'config': json.dumps(open_clip.get_model_config(encoder.model_name), sort_keys=True),
             'report': json.dumps(report or {}, default=str)}
@@ -552,6 +554,19 @@ def tiny_clip_path(preset, seed: int, data_fingerprint: str = '', model_name: st
     h = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
     return outputs_dir('cache', 'tiny_clip') / f'{model_name}-{p.name}-s{seed}-{h}.safetensors'
 
+def cached_encoder(path: Path, model_name: str, train, device=None) -> ClipEncoder:
+    "The encoder saved at `path`, else `train()` -> (encoder, report) saved there; older files `<same prefix>-*.safetensors` removed."
+    path = Path(path)
+    if path.exists():
+        try: return ClipEncoder(model_name, pretrained=path, device=device)
+        except Exception as e: warnings.warn(f'CLIP checkpoint {str(path)!r} is unreadable ({type(e).__name__}: {e}); retraining it.')
+    enc, report = train()
+    save_clip(enc, path, report)
+    enc.weights_path, enc.weights_source = str(path), f'file:{path.name}'
+    for old in path.parent.glob(f"{path.name.rsplit('-', 1)[0]}-*.safetensors"):
+        if old != path: old.unlink(missing_ok=True)
+    return enc
+
 def tiny_clip(preset=None, seed: int = 0, entities=None, device=None, progress: bool = True) -> ClipEncoder:
     "The tiny CLIP pre-trained on SynthMEL's KB for (`preset`, `seed`) (or on `entities`): loaded if cached, else trained once and saved."
     p = _as_preset(preset)
@@ -566,17 +581,11 @@ def tiny_clip(preset=None, seed: int = 0, entities=None, device=None, progress: 
         entities = synthmel(p.name, seed).kb
     pairs = as_pairs(entities)
     path = tiny_clip_path(p, seed, corpus_fingerprint([t for _, t in pairs], [i for i, _ in pairs]))
-    if path.exists():
-        try: return ClipEncoder(p.clip_model, pretrained=path, device=device)
-        except Exception as e: warnings.warn(f'Tiny-CLIP checkpoint {str(path)!r} is unreadable ({type(e).__name__}: {e}); retraining it.')
-    enc, report = pretrain_tiny_clip(pairs, model_name=p.clip_model, image_size=p.image_size,
-                                     epochs=p.clip_pretrain_epochs, batch_size=32, seed=seed, device=device, progress=progress)
-    report.update(preset=p.name, seed=seed)
-    save_clip(enc, path, report)
-    enc.weights_path, enc.weights_source = str(path), f'file:{path.name}'
-    for old in path.parent.glob(f'{p.clip_model}-{p.name}-s{seed}-*.safetensors'):
-        if old != path: old.unlink(missing_ok=True)
-    return enc
+    def train():
+        enc, report = pretrain_tiny_clip(pairs, model_name=p.clip_model, image_size=p.image_size,
+                                         epochs=p.clip_pretrain_epochs, batch_size=32, seed=seed, device=device, progress=progress)
+        return enc, dict(report, preset=p.name, seed=seed)
+    return cached_encoder(path, p.clip_model, train, device)
 
 def encoder_for_preset(preset=None, seed: int = 0, pretrained=None, device=None, progress: bool = True) -> ClipEncoder:
     "The encoder a preset calls for: `pretrained` weights when given, else the cached tiny CLIP of (`preset`, `seed`)."

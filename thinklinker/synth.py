@@ -16,7 +16,7 @@ from .data import (load_dataset, write_records, split_groups, guard_replace, Nam
 __all__ = ['SHAPES', 'COLOURS', 'EMBLEMS', 'REGIONS', 'FIELDS', 'ERAS', 'PATRONS', 'TYPES', 'ATTRIBUTES', 'M1', 'M2', 'M3',
            'LAYOUT', 'CUE_TAGS', 'CUE_SHARES', 'make_world', 'describe', 'render', 'PlannedMention', 'plan_mentions',
            'group_candidates', 'knowledge', 'write_synthmel', 'synthmel', 'tree_hash', 'evidence_table',
-           'baseline_table', 'baseline_scores', 'synth_stats']
+           'baseline_scores', 'baseline_table', 'synth_stats']
 
 # %% ../nbs/02_synth.ipynb #c005
 SHAPES = ['circle', 'square', 'triangle', 'diamond', 'hexagon', 'star', 'cross', 'pentagon']
@@ -334,26 +334,6 @@ def _thumb(p, k=16):
     a = np.asarray(Image.open(p).convert('RGB').resize((k, k), Image.BILINEAR), dtype=np.float32).ravel()
     a = a - a.mean(); return a / (np.linalg.norm(a) + 1e-6)
 
-def baseline_table(ds: MELDataset, split: str | None = None):
-    "H@1 (%) per tag of two model-free baselines (text tf-idf, pixel thumbnails) over the file candidates."
-    import pandas as pd
-    ms = ds.mentions(split); ix = NameIndex([f"{e.name} {e.desc}" for e in ds.kb]); thumbs, rows = {}, []
-    for s in range(0, len(ms), 512):
-        chunk = ms[s:s + 512]
-        for m, t in zip(chunk, ix.scores([m.sentence for m in chunk]).numpy()):
-            c = [ds.qid2idx[q] for q in m.candidates]; g = c.index(ds.qid2idx[m.gold])
-            mt = _thumb(m.image)
-            if mt is None: hi = 100.0 / len(c)
-            else:
-                for i in c:
-                    if i not in thumbs: thumbs[i] = _thumb(ds.kb[i].image)
-                hi = _h1([float(mt @ thumbs[i]) if thumbs[i] is not None else -1.0 for i in c], g)
-            ht = _h1(t[c], g)
-            for tag in m.tags + ('all',): rows += [(tag, 'text tf-idf', ht), (tag, 'pixels', hi)]
-    df = pd.DataFrame(rows, columns=['tag', 'baseline', 'H@1'])
-    return df.pivot_table(index='tag', columns='baseline', values='H@1', aggfunc='mean')[['text tf-idf', 'pixels']].round(1)
-
-# %% ../nbs/02_synth.ipynb #c031b
 def baseline_scores(ds: MELDataset, split: str, cand) -> dict:
     "{'tfidf', 'pixels'}: [N,C] float tensors of the model-free baselines for the mentions of `split` over `cand` [N,C] (padding -1 -> -inf)."
     import torch
@@ -373,6 +353,24 @@ def baseline_scores(ds: MELDataset, split: str, cand) -> dict:
             px[i, j] = float(mt @ thumbs[k]) if thumbs[k] is not None else -1.0
     pad = cand < 0
     return {'tfidf': tf.masked_fill(pad, float('-inf')), 'pixels': px.masked_fill(pad, float('-inf'))}
+
+def baseline_table(ds: MELDataset, split: str | None = None):
+    "H@1 (%) per tag of two model-free baselines (text tf-idf, pixel thumbnails) over the file candidates."
+    import pandas as pd, torch
+    rows = []
+    for sp in ([split] if split else list(ds.splits)):
+        ms = ds.splits[sp]
+        if not ms: continue
+        cs = [[ds.qid2idx[q] for q in m.candidates] for m in ms]
+        cand = torch.full((len(ms), max(map(len, cs))), -1, dtype=torch.long)
+        for r, c in enumerate(cs): cand[r, :len(c)] = torch.tensor(c)
+        sc = baseline_scores(ds, sp, cand)
+        for r, (m, c) in enumerate(zip(ms, cs)):
+            g = c.index(ds.qid2idx[m.gold])
+            ht, hi = _h1(sc['tfidf'][r, :len(c)].numpy(), g), _h1(sc['pixels'][r, :len(c)].numpy(), g)
+            for tag in m.tags + ('all',): rows += [(tag, 'text tf-idf', ht), (tag, 'pixels', hi)]
+    df = pd.DataFrame(rows, columns=['tag', 'baseline', 'H@1'])
+    return df.pivot_table(index='tag', columns='baseline', values='H@1', aggfunc='mean')[['text tf-idf', 'pixels']].round(1)
 
 # %% ../nbs/02_synth.ipynb #c035
 def synth_stats(ds: MELDataset) -> 'pd.DataFrame':

@@ -12,9 +12,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
-from .config import seed_everything, outputs_dir, get_preset, atomic_path
-from .encoders import ClipEncoder, entity_text, augment_text, save_clip, checkpoint_report
-from .encoders import corpus_fingerprint, TINY_CLIP_CONFIGS
+from .config import seed_everything, outputs_dir
+from .encoders import ClipEncoder, entity_text, augment_text, save_clip, checkpoint_report, cached_encoder
+from .encoders import corpus_fingerprint, TINY_CLIP_CONFIGS, _as_preset
 from .synth import render
 
 # %% auto #0
@@ -192,7 +192,7 @@ def world_fingerprint(ds, corpus: WorldCorpus | None = None) -> str:
 
 def world_recipe(preset) -> dict:
     "Pre-training arguments for `preset` (its `clip_pretrain_steps`, image size and CLIP model)."
-    p = get_preset(preset) if isinstance(preset, (str, type(None))) else preset
+    p = _as_preset(preset)
     return {'model_name': p.clip_model, 'image_size': p.image_size, 'steps': p.clip_pretrain_steps,
             'groups_per_step': 16 if p.n_entities >= 64 else 4, 'lr': 2e-3, 'weight_decay': 0.1, 'n_views': 10}
 
@@ -214,11 +214,11 @@ def _matches(path: Path, fingerprint: str, recipe: dict) -> bool:
 # %% ../nbs/03a_worldclip.ipynb #c031
 def world_clip(preset=None, seed: int = 0, ds=None, device=None, progress: bool = True) -> ClipEncoder:
     "The encoder pre-trained on the KB of SynthMEL (`preset`, `seed`): shipped weights if they fit this KB, else cached, else trained now and cached."
-    p = get_preset(preset) if isinstance(preset, (str, type(None))) else preset
+    p = _as_preset(preset)
     if ds is None:
         from thinklinker.synth import synthmel
         ds = synthmel(p.name, seed)
-    recipe = world_recipe(p); corpus = None
+    recipe = world_recipe(p)
     fp = world_fingerprint(ds)
     ship = shipped_weights(p.name, seed)
     if ship is not None:
@@ -228,31 +228,17 @@ def world_clip(preset=None, seed: int = 0, ds=None, device=None, progress: bool 
                       f'Regenerate it with nbs/scripts/pretrain_demo_clip.py.')
     key = hashlib.sha256(json.dumps([fp, recipe, TINY_CLIP_CONFIGS.get(recipe['model_name'])], sort_keys=True).encode()).hexdigest()[:12]
     path = outputs_dir('cache', 'world_clip') / f"{recipe['model_name']}-{p.name}-s{seed}-{key}.safetensors"
-    if path.is_file():
-        try: return ClipEncoder(recipe['model_name'], pretrained=path, device=device)
-        except Exception as e: warnings.warn(f'World-CLIP checkpoint {str(path)!r} is unreadable ({type(e).__name__}: {e}); retraining it.')
-    corpus = world_corpus(ds, recipe['image_size'], recipe['n_views'])
-    kw = {k: v for k, v in recipe.items() if k != 'n_views'}
-    enc, rep = pretrain_world_clip(corpus, seed=seed, device=device, progress=progress, **kw)
-    rep.update(preset=p.name, data_seed=seed, kb_fingerprint=fp)
-    save_clip(enc, path, rep)
-    for old in path.parent.glob(f"{recipe['model_name']}-{p.name}-s{seed}-*.safetensors"):
-        if old != path: old.unlink(missing_ok=True)
-    enc.weights_path, enc.weights_source = str(path), f'file:{path.name}'
-    return enc
+    def train():
+        corpus = world_corpus(ds, recipe['image_size'], recipe['n_views'])
+        enc, rep = pretrain_world_clip(corpus, seed=seed, device=device, progress=progress,
+                                       **{k: v for k, v in recipe.items() if k != 'n_views'})
+        return enc, dict(rep, preset=p.name, data_seed=seed, kb_fingerprint=fp)
+    return cached_encoder(path, recipe['model_name'], train, device)
 
 # %% ../nbs/03a_worldclip.ipynb #c035
 def ship_weights(encoder: ClipEncoder, path, report: dict) -> Path:
     "Write `encoder` to `path` as float16 safetensors with `report` (atomically)."
-    from safetensors.torch import save_file
-    import open_clip
-    sd = {k: v.detach().cpu().to(torch.float16 if v.is_floating_point() else v.dtype).contiguous().clone()
-          for k, v in encoder.model.state_dict().items()}
-    meta = {'model_name': encoder.model_name, 'image_size': str(encoder.image_size),
-            'config': json.dumps(open_clip.get_model_config(encoder.model_name), sort_keys=True),
-            'report': json.dumps(report, default=str)}
-    with atomic_path(path, suffix='.safetensors') as tmp: save_file(sd, str(tmp), metadata=meta)
-    return Path(path)
+    return save_clip(encoder, path, report, dtype=torch.float16)
 
 def compare_encoders(a: ClipEncoder, b: ClipEncoder, ds=None) -> dict:
     "Largest absolute weight difference of `a` and `b`, and each one's `world_probe` on `ds` when given."
