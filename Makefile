@@ -27,9 +27,9 @@ setup: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest nbs -n $(JOBS)
 
-# nbdev's own runner, same notebooks (prints nbdev's summary line)
+# nbdev's own runner, same notebooks (prints nbdev's summary line), in a fresh outputs folder as `make test`
 nbtest: $(STAMP)
-	$(BIN)/nbdev_test --n_workers $(JOBS)
+	THINKLINKER_OUTPUTS=$$(mktemp -d) $(BIN)/nbdev_test --n_workers $(JOBS)
 
 demo: $(STAMP)
 	$(BIN)/python -m thinklinker.cli demo

@@ -9,7 +9,8 @@ import torch, pandas as pd
 from .experiment import setup_experiment, cached_stage1, make_llm
 
 # %% auto #0
-__all__ = ['METHODS', 'LLM_SETTINGS', 'COLUMNS', 'metric_rows', 'calibration_seed', 'check_targets']
+__all__ = ['METHODS', 'LLM_SETTINGS', 'COLUMNS', 'CAL_PARTS', 'metric_rows', 'calibration_units', 'calibration_seed',
+           'check_targets']
 
 # %% ../nbs/13_calibration.ipynb #c005
 METHODS = ['tfidf', 'pixels', 'zero_shot', 'text_only', 'image_only', 'stage1', 'stage2_k0', 'stage2_k0.8', 'stage2_k1']
@@ -27,36 +28,49 @@ def _jitter(s: torch.Tensor, seed: int) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     return s + 1e-6 * torch.rand(s.shape, generator=g)
 
-def calibration_seed(seed: int, preset: str = 'demo', data: str = 'synthmel', clip_weights=None, rounds=None,
-                     out_dir=None, threads: int | None = 1, progress: bool = False) -> list[dict]:
-    "Rows (see `COLUMNS`) of every method in `METHODS` for one `seed`, plus a 'seconds' column per method."
+# the independent parts of one seed, longest first: 'stages' (stage 1, the model-free baselines and zero-shot on its
+# candidates, the three stage-2 settings) and the two single-modality matchers
+CAL_PARTS = ('stages', 'text_only', 'image_only')
+
+def calibration_units(seeds) -> list[dict]:
+    "(seed, part) units of `calibration_seed` for `parallel_units`, the longest parts first."
+    return [{'seed': s, 'part': p} for p in CAL_PARTS for s in seeds]
+
+def calibration_seed(seed: int, part: str = 'all', preset: str = 'demo', data: str = 'synthmel', clip_weights=None, rounds=None,
+                     out_dir=None, threads: int | None = 1, progress: bool = False, overrides=None) -> list[dict]:
+    "Rows (see `COLUMNS`) of the methods of `part` ('all' or one of `CAL_PARTS`) for one `seed`, plus a 'seconds' column per method."
     from thinklinker.train import zero_shot_scores, evaluate_scores
     from thinklinker.synth import baseline_scores
-    from thinklinker.infusion import dialogue_answers, train_stage2
+    from thinklinker.infusion import dialogue_answers
+    from thinklinker.experiment import cached_stage2
     from thinklinker.matcher import MatcherConfig
-    exp = setup_experiment('calibration', preset, data, clip_weights, [seed], out_dir, threads, progress=progress)
+    if part != 'all' and part not in CAL_PARTS: raise ValueError(f"part must be 'all' or one of {CAL_PARTS}, not {part!r}")
+    exp = setup_experiment('calibration', preset, data, clip_weights, [seed], out_dir, threads, progress=progress, overrides=overrides)
     P, ds, enc = exp.P, exp.ds, exp.enc
     R = int(rounds) if rounds is not None else P.dialogue_rounds
     base = MatcherConfig(text_dim=enc.text_dim, image_dim=enc.image_dim, d=P.d, rank=P.rank)
-    rows, t0 = [], time.time()
+    rows = []
     def add(method, res, t):
         rows.extend(dict(r, seconds=round(time.time() - t, 1)) for r in metric_rows(method, seed, res, len(ds.splits['test'])))
+    for name, abl in (('text_only', 'w/o image'), ('image_only', 'w/o text')):
+        if part not in ('all', name): continue
+        t = time.time(); add(name, cached_stage1(exp, base.ablate(abl), seed=seed, progress=progress, desc=name).test, t)
+    if part not in ('all', 'stages'): return rows
+    t0 = time.time()
     s1 = cached_stage1(exp, base, seed=seed, progress=progress)
     c = s1.cands['test']
     t = time.time()
     for name, sc in baseline_scores(ds, 'test', c.cand.masked_fill(~c.mask, -1)).items():
         add(name, evaluate_scores(_jitter(sc, seed), c, by_tag=True), t)
     t = time.time(); add('zero_shot', evaluate_scores(zero_shot_scores(s1.src, 'test', c), c, by_tag=True), t)
-    for name, abl in (('text_only', 'w/o image'), ('image_only', 'w/o text')):
-        t = time.time(); add(name, cached_stage1(exp, base.ablate(abl), seed=seed, progress=progress, desc=name).test, t)
     add('stage1', s1.test, t0)
     for name, (k, h) in LLM_SETTINGS.items():
         t = time.time()
         backend = make_llm('simulated', ds, k, h, seed=seed)
         _, ans = dialogue_answers(ds, s1, backend, rounds=R, out_path=exp.out / f'dialogue-{name}-s{seed}.jsonl',
                                   resume=False, progress=progress)
-        add(name, train_stage2(s1, ds, ans, P, seed=seed, progress=progress, desc=name).test, t)
-    return rows
+        add(name, cached_stage2(exp, s1, ds, ans, seed=seed, progress=progress, desc=name).test, t)
+    return sorted(rows, key=lambda r: METHODS.index(r['method']))   # stable: tags keep their order
 
 # %% ../nbs/13_calibration.ipynb #c014
 def _m(t, method, tag): return float(t.loc[method, tag]) if method in t.index and tag in t.columns else float('nan')

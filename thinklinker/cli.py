@@ -6,19 +6,50 @@
 from __future__ import annotations
 import argparse, sys, time
 from pathlib import Path
-from .config import outputs_dir, project_root
+from .config import outputs_dir, project_root, STATUS_ENV
 
 # %% auto #0
-__all__ = ['DEMO_NOTEBOOKS', 'EXPERIMENTS', 'run_notebook', 'build_parser', 'main']
+__all__ = ['DEMO_NOTEBOOKS', 'EXPERIMENTS', 'notebook_parameters', 'parse_params', 'run_notebook', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #c006
 DEMO_NOTEBOOKS: list[str] = ['main_results', 'case_studies']
 EXPERIMENTS: list[str] = ['calibration', 'main_results', 'ablations', 'rank_sweep', 'dialogue_rounds', 'infusion_strategies',
                           'llm_backbones', 'efficiency', 'case_studies']
 
+def _ipc_kernel_manager():
+    "A kernel manager whose kernels talk over Unix sockets (IPC) instead of TCP on localhost."
+    from jupyter_client import AsyncKernelManager
+    from traitlets import default
+    class IPCKernelManager(AsyncKernelManager):
+        @default('transport')
+        def _transport_default(self): return 'ipc'
+    return IPCKernelManager
+
+def notebook_parameters(name: str) -> dict:
+    "The parameters cell of `nbs/<name>.ipynb` as {name: default source text}."
+    import ast, nbformat
+    root = project_root()
+    nb = nbformat.read(root / 'nbs' / f'{name}.ipynb', as_version=4)
+    cell = next((c for c in nb.cells if 'parameters' in c.metadata.get('tags', [])), None)
+    if cell is None: return {}
+    return {t.id: ast.get_source_segment(cell.source, a.value) for a in ast.parse(cell.source).body
+            if isinstance(a, ast.Assign) for t in a.targets if isinstance(t, ast.Name)}
+
+def parse_params(pairs, notebooks) -> dict:
+    "`[(name, value), ...]` from `-p` as papermill parameters; values as Python literals where they parse; unknown names refused."
+    import ast
+    out = {}
+    for k, v in pairs or []:
+        try: out[k] = ast.literal_eval(v)
+        except (ValueError, SyntaxError): out[k] = v
+    for n in notebooks:
+        unknown = sorted(set(out) - set(notebook_parameters(n)))
+        if unknown: raise ValueError(f"{n}.ipynb has no parameter(s) {unknown}; it has: {' '.join(notebook_parameters(n))}")
+    return out
+
 def run_notebook(name: str, params: dict | None = None, out: Path | None = None) -> Path:
     "Execute `nbs/<name>.ipynb` with papermill into `outputs/<name>/<name>.ipynb`; returns the output path."
-    import papermill as pm
+    import os, papermill as pm
     root = project_root()
     if root is None: raise SystemExit("thinklinker demo must run inside the thinklinker checkout (no settings.ini found above the working directory)")
     src = root / 'nbs' / f'{name}.ipynb'
@@ -26,20 +57,32 @@ def run_notebook(name: str, params: dict | None = None, out: Path | None = None)
     out = Path(out or outputs_dir(name) / f'{name}.ipynb')
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f'.{out.stem}.running.ipynb')
-    try: pm.execute_notebook(str(src), str(tmp), parameters=params or {}, cwd=str(root / 'nbs'), progress_bar=False)
+    os.environ[STATUS_ENV] = '1'          # the kernel inherits it: progress lines reach this terminal
+    try: pm.execute_notebook(str(src), str(tmp), parameters=params or {}, cwd=str(root / 'nbs'), progress_bar=False,
+                             kernel_manager_class=_ipc_kernel_manager())
     except BaseException:
         if tmp.exists(): tmp.replace(out.with_name(f'{out.stem}.failed.ipynb'))
         raise
     tmp.replace(out)
     return out
 
-def _cmd_demo(args):
-    names = args.notebooks or (EXPERIMENTS if args.all else DEMO_NOTEBOOKS)
+def _run_all(names, params):
     unknown = [n for n in names if n not in EXPERIMENTS]
     if unknown: raise ValueError(f"unknown notebook(s) {unknown}; experiments: {' '.join(EXPERIMENTS)}")
+    params = parse_params(params, names)
+    t_all = time.time()
+    for i, n in enumerate(names):
+        print(f"[{i + 1}/{len(names)}] {n}: running nbs/{n}.ipynb{f' with {params}' if params else ''}", flush=True)
+        t0 = time.time(); out = run_notebook(n, params)
+        print(f"[{i + 1}/{len(names)}] {n}: {time.time() - t0:.0f} s -> {out}", flush=True)
+    print(f"done in {time.time() - t_all:.0f} s. Results and figures:")
     for n in names:
-        t0 = time.time(); out = run_notebook(n)
-        print(f"{n}: {time.time()-t0:.0f} s -> {out}")
+        files = sorted(p.name for p in outputs_dir(n).iterdir() if p.suffix in ('.md', '.png', '.csv', '.html') and not p.name.startswith('.'))
+        print(f"  {outputs_dir(n)}/: {', '.join(files[:8])}{' ...' if len(files) > 8 else ''}")
+
+def _cmd_demo(args): _run_all(args.notebooks or (EXPERIMENTS if args.all else DEMO_NOTEBOOKS), args.param)
+
+def _cmd_run(args): _run_all([args.experiment], args.param)
 
 # %% ../nbs/90_cli.ipynb #c010
 def _cmd_data_synth(args):
@@ -97,7 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser('demo', help='run the demo notebooks with papermill (demo preset) into outputs/')
     d.add_argument('notebooks', nargs='*', help=f'notebook names (default: {" ".join(DEMO_NOTEBOOKS)})')
     d.add_argument('--all', action='store_true', help=f'run every experiment notebook: {" ".join(EXPERIMENTS)}')
-    d.set_defaults(func=_cmd_demo)
+    r = sub.add_parser('run', help='run one experiment notebook with papermill into outputs/<experiment>/')
+    r.add_argument('experiment', choices=EXPERIMENTS)
+    for a in (d, r):
+        a.add_argument('-p', '--param', nargs=2, action='append', metavar=('NAME', 'VALUE'), default=[],
+                       help="notebook parameter, as papermill's -p (repeatable), e.g. -p seeds '[0, 1, 2]'")
+    d.set_defaults(func=_cmd_demo); r.set_defaults(func=_cmd_run)
     _add_data_parser(sub)
     return p
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PRESETS', 'PAPER_LR', 'PRESET_ENV', 'DEVICE_ENV', 'OUTPUTS_ENV', 'Preset', 'preset_name', 'get_preset',
-           'seed_everything', 'get_device', 'project_root', 'outputs_dir', 'atomic_path', 'atomic_write_text']
+__all__ = ['PRESETS', 'DATASET_SETTINGS', 'PAPER_LR', 'PRESET_ENV', 'DEVICE_ENV', 'OUTPUTS_ENV', 'STATUS_ENV', 'Preset',
+           'dataset_key', 'preset_for', 'preset_name', 'get_preset', 'seed_everything', 'get_device', 'project_root',
+           'outputs_dir', 'current_umask', 'umask_mode', 'atomic_path', 'atomic_write_text', 'status']
 
 # %% ../nbs/00_config.ipynb #c005
 @dataclass(frozen=True)
@@ -54,9 +55,9 @@ PRESETS: dict[str, Preset] = {
                     lr_stage1=1e-3, lr_stage2=1e-3,
                     dialogue_rounds=2, seeds=(0,), max_steps=20, clip_pretrain_steps=60),
     'demo':  Preset('demo', n_entities=400, n_mentions=3000, image_size=64, clip_model='tl-tiny',
-                    clip_pretrain_epochs=30, d=128, rank=4, n_candidates=16, batch_size=32,
+                    clip_pretrain_epochs=30, d=128, rank=4, n_candidates=16, batch_size=64,
                     epochs_stage1=10, epochs_stage2=8, patience=3,
-                    lr_stage1=1e-3, lr_stage2=3e-4,
+                    lr_stage1=1e-3, lr_stage2=1e-3,
                     dialogue_rounds=3, seeds=(0, 1, 2), clip_pretrain_steps=3000),
     'paper': Preset('paper', n_entities=4000, n_mentions=30000, image_size=224, clip_model='ViT-B-32',
                     clip_pretrain_epochs=0, d=256, rank=4, n_candidates=16, batch_size=128,
@@ -65,7 +66,24 @@ PRESETS: dict[str, Preset] = {
                     dialogue_rounds=3, seeds=(0, 1, 2)),
 }
 
-PAPER_LR = {'wikimel': {'stage1': 1e-5, 'stage2': 3e-5}, 'wikidiverse': {'stage1': 1e-6, 'stage2': 1e-4}}
+# the paper's per-dataset settings (§4 and Appendix E): Preset field -> value
+DATASET_SETTINGS: dict[str, dict] = {
+    'wikimel': {'lr_stage1': 1e-5, 'lr_stage2': 3e-5, 'dialogue_rounds': 3},
+    'wikidiverse': {'lr_stage1': 1e-6, 'lr_stage2': 1e-4, 'dialogue_rounds': 2},
+}
+PAPER_LR = {k: {'stage1': v['lr_stage1'], 'stage2': v['lr_stage2']} for k, v in DATASET_SETTINGS.items()}
+
+def dataset_key(name: str) -> str | None:
+    "'wikimel' or 'wikidiverse' when a dataset's name (or folder) says so, else None."
+    n = str(name).lower().replace('-', '').replace('_', '')
+    return next((k for k in DATASET_SETTINGS if k in n), None)
+
+def preset_for(preset: 'Preset', dataset: str = '', overrides: dict | None = None) -> 'Preset':
+    "`preset` with the paper's settings for `dataset` (paper preset only), then `overrides` ({Preset field: value})."
+    extra = dict(DATASET_SETTINGS.get(dataset_key(dataset), {})) if preset.name == 'paper' else {}
+    bad = sorted(set(overrides or {}) - {f.name for f in dataclasses.fields(preset)})
+    if bad: raise ValueError(f"unknown preset field(s) {bad} in overrides; fields: {[f.name for f in dataclasses.fields(preset)]}")
+    return replace(preset, **{**extra, **(overrides or {})}) if extra or overrides else preset
 
 # %% ../nbs/00_config.ipynb #c009
 PRESET_ENV = 'THINKLINKER_PRESET'
@@ -139,14 +157,28 @@ def outputs_dir(*parts: str, create: bool = True) -> Path:
 # %% ../nbs/00_config.ipynb #c023
 import contextlib, tempfile as _tempfile
 
+def current_umask() -> int:
+    "The process umask, read without changing it where the OS allows (Linux: /proc), else by setting it back at once."
+    try:
+        for line in Path('/proc/self/status').read_text().splitlines():
+            if line.startswith('Umask:'): return int(line.split()[1], 8)
+    except OSError: pass
+    m = os.umask(0o22); os.umask(m)
+    return m
+
+def umask_mode(directory: bool = False) -> int:
+    "The mode `open()` (0666) or `mkdir()` (0777) would give a new file or folder under the current umask."
+    return (0o777 if directory else 0o666) & ~current_umask()
+
 @contextlib.contextmanager
 def atomic_path(dest: str | Path, suffix: str = ''):
-    "Yield a temporary path beside `dest`; on success rename it to `dest`, on error remove it."
+    "Yield a temporary path beside `dest`; on success give it the umask's mode and rename it to `dest`, on error remove it."
     dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _tempfile.mkstemp(prefix=f'.{dest.name}.', suffix=suffix + '.tmp', dir=dest.parent)
     os.close(fd)
     try:
         yield Path(tmp)
+        if os.path.isfile(tmp): os.chmod(tmp, umask_mode())
         os.replace(tmp, dest)
     except BaseException:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
@@ -156,3 +188,16 @@ def atomic_write_text(dest: str | Path, text: str, encoding: str = 'utf-8') -> P
     "Write `text` to `dest` atomically."
     with atomic_path(dest) as tmp: Path(tmp).write_text(text, encoding=encoding)
     return Path(dest)
+
+# %% ../nbs/00_config.ipynb #c024x1
+import sys, time as _time
+STATUS_ENV = 'THINKLINKER_STATUS'
+
+def status(msg: str, t0: float | None = None) -> str:
+    "Print a progress line (with the seconds since `t0`); under `thinklinker demo` also on the terminal."
+    line = f'{msg} [{_time.time() - t0:.0f} s]' if t0 is not None else msg
+    print(line, flush=True)
+    err = sys.__stderr__
+    if os.environ.get(STATUS_ENV) and err is not None and err is not sys.stdout:
+        err.write(f'  {line}\n'); err.flush()
+    return line

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 import numpy as np
-from .config import outputs_dir, atomic_path, atomic_write_text, project_root
+from .config import outputs_dir, atomic_path, atomic_write_text, project_root, umask_mode
 
 # %% auto #0
 __all__ = ['SHARED_ENV', 'DataError', 'Entity', 'Mention', 'LoadReport', 'MELDataset', 'load_dataset', 'atomic_dir',
@@ -246,6 +246,7 @@ def atomic_dir(dest, overwrite: bool = True):
     tmp = Path(tempfile.mkdtemp(prefix=f'.{dest.name}.', suffix='.tmp', dir=dest.parent))
     try:
         yield tmp
+        os.chmod(tmp, umask_mode(directory=True))      # mkdtemp makes it 0700: give it what mkdir would have
         if dest.exists():
             old = dest.with_name(f'.{dest.name}.old.{os.getpid()}')
             os.replace(dest, old); os.replace(tmp, dest); shutil.rmtree(old, ignore_errors=True)

@@ -4,21 +4,24 @@
 
 # %% ../nbs/11_experiment.ipynb #c004
 from __future__ import annotations
-import hashlib, inspect, json, subprocess, time
+import hashlib, inspect, json, os, subprocess, time
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import torch, pandas as pd
 from safetensors.torch import save_file, load_file
-from .config import get_preset, outputs_dir, atomic_path, atomic_write_text, project_root, Preset
+from .config import get_preset, outputs_dir, atomic_path, atomic_write_text, project_root, Preset, preset_for, status
 
 # %% auto #0
 __all__ = ['git_commit', 'make_llm', 'llm_label', 'Experiment', 'setup_experiment', 'dataset_fingerprint', 'stage1_key',
-           'cached_stage1', 'seed_summary', 'mean_std_table', 'md_table', 'parallel_seeds']
+           'cached_stage1', 'tensor_digest', 'stage2_key', 'cached_stage2', 'seed_summary', 'mean_std_table',
+           'md_table', 'parallel_units', 'parallel_seeds']
 
 # %% ../nbs/11_experiment.ipynb #c006
 def git_commit(root: str | Path | None = None) -> str:
     "Short commit of the checkout holding this package, '+dirty' if `thinklinker/` or `nbs/` have changes; 'unknown' outside git."
-    root = Path(root) if root else project_root()
+    # found from the package, not the working directory: a notebook run from a copy of nbs/ still records it
+    import thinklinker
+    root = Path(root) if root else (project_root(Path(thinklinker.__file__).resolve().parent) or project_root())
     if root is None: return 'unknown'
     try:
         c = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=root, capture_output=True, text=True, timeout=10)
@@ -29,7 +32,9 @@ def git_commit(root: str | Path | None = None) -> str:
 
 # %% ../nbs/11_experiment.ipynb #c009
 def make_llm(spec: str, ds=None, knowledge_rate: float = 0.8, hallucination_rate: float = 0.1, seed: int = 0):
-    "A dialogue backend from `spec`: 'simulated' | 'smollm2' | 'anthropic:<model>' | 'openai:<model>[@<base_url>]'."
+    """A dialogue backend from `spec`: 'simulated' | 'smollm2' | 'anthropic:<model>' | 'openai:<model>[@<base_url>]'.
+    Remote specs take '?timeout=<s>&retries=<n>' (defaults 60 s, 6: one request blocks at most about 7.5 min);
+    their API key's presence is checked here, before any training."""
     from thinklinker import llm as L
     if spec == 'simulated':
         kj = Path(ds.root) / 'knowledge.json' if ds is not None else None
@@ -39,11 +44,29 @@ def make_llm(spec: str, ds=None, knowledge_rate: float = 0.8, hallucination_rate
         return L.SimulatedLLM(kj, mentions=ds.mentions(), knowledge_rate=knowledge_rate,
                               hallucination_rate=hallucination_rate, seed=seed)
     if spec == 'smollm2': return L.TransformersBackend()
+    spec, opts = _llm_options(spec)
     kind, _, rest = spec.partition(':')
-    if kind == 'anthropic' and rest: return L.AnthropicBackend(rest)
-    if kind == 'openai' and rest:
-        model, _, url = rest.partition('@'); return L.OpenAICompatBackend(model, base_url=url or None)
-    raise ValueError(f"unknown llm {spec!r}: use 'simulated', 'smollm2', 'anthropic:<model>' or 'openai:<model>@<base_url>'")
+    if kind == 'anthropic' and rest: return L.AnthropicBackend(rest, **opts)
+    if kind == 'openai' and rest:   # a key is required by OpenAI's own endpoint; a local server at @<url> may need none
+        model, _, url = rest.partition('@')
+        return L.OpenAICompatBackend(model, base_url=url or None, key_required=not url, **opts)
+    raise ValueError(f"unknown llm {spec!r}: use 'simulated', 'smollm2', 'anthropic:<model>' or 'openai:<model>@<base_url>'"
+                     " (remote specs take '?timeout=<s>&retries=<n>')")
+
+_LLM_OPTIONS = {'timeout': ('timeout', float), 'retries': ('max_retries', int)}
+
+def _llm_options(spec: str) -> tuple[str, dict]:
+    "Split '<spec>?timeout=30&retries=2' into the spec and backend keywords."
+    base, sep, q = spec.rpartition('?')
+    if not sep: return spec, {}
+    opts = {}
+    for part in filter(None, q.split('&')):
+        k, eq, v = part.partition('=')
+        if k not in _LLM_OPTIONS or not eq: raise ValueError(f"llm spec {spec!r}: unknown option {part!r}; known: timeout=<s>, retries=<n>")
+        name, cast = _LLM_OPTIONS[k]
+        try: opts[name] = cast(v)
+        except ValueError: raise ValueError(f"llm spec {spec!r}: {k} must be a number, not {v!r}") from None
+    return base, opts
 
 def llm_label(spec: str, knowledge_rate: float = 0.8, hallucination_rate: float = 0.1) -> str:
     "How figures and tables name the backend; a simulated LLM says so."
@@ -71,7 +94,8 @@ class Experiment:
 
     def meta(self, llm: str | None = None) -> dict:
         "Provenance columns of results.csv."
-        return {'preset': self.P.name, 'dataset': 'synthmel' if self.synthetic else str(self.ds.root),
+        return {'preset': self.P.name, 'lr_stage1': self.P.lr_stage1, 'lr_stage2': self.P.lr_stage2, 'dialogue_rounds': self.P.dialogue_rounds,
+                'dataset': 'synthmel' if self.synthetic else str(self.ds.root),
                 'encoder': self.enc.identity, 'llm': llm or '', 'commit': git_commit()}
 
     def results(self, rows, llm: str | None = None) -> pd.DataFrame:
@@ -99,8 +123,8 @@ class Experiment:
     def elapsed(self) -> float: return time.time() - self.started
 
 def setup_experiment(name: str, preset: str = 'demo', data: str = 'synthmel', clip_weights=None, seeds=None,
-                     out_dir=None, threads: int | None = 1, progress: bool = True) -> Experiment:
-    "The shared set-up of an experiment notebook (see the notebook's parameters cell)."
+                     out_dir=None, threads: int | None = 1, progress: bool = True, overrides: dict | None = None) -> Experiment:
+    "The shared set-up of an experiment notebook (see the notebook's parameters cell); `overrides`: preset fields to change."
     from thinklinker.synth import synthmel
     from thinklinker.data import load_dataset
     from thinklinker.encoders import encoder_for_preset
@@ -113,18 +137,30 @@ def setup_experiment(name: str, preset: str = 'demo', data: str = 'synthmel', cl
     out.mkdir(parents=True, exist_ok=True)
     synthetic = str(data) == 'synthmel'
     ds = synthmel(P.name, seed=0) if synthetic else load_dataset(data)
+    P = preset_for(P, '' if synthetic else f'{ds.name} {data}', overrides)   # paper on WikiMEL / WikiDiverse: the paper's settings
     enc = encoder_for_preset(P, seed=0, pretrained=clip_weights, progress=progress)
+    if progress: status(f'{name}: {P.name} preset, {ds.name} ({len(ds.kb)} entities), encoder {enc.identity}, seeds {seeds}')
     return Experiment(name, P, seeds, ds, enc, out, synthetic)
 
 # %% ../nbs/11_experiment.ipynb #c014
+def _image_digest(path, root: Path) -> list:
+    "An image by content: its path relative to the dataset folder and the SHA-256 (16 hex) of its bytes (None: no image)."
+    if path is None: return [None, None]
+    p = Path(path)
+    rel = os.path.relpath(p, root) if p.is_absolute() else str(p)
+    try: return [rel, hashlib.sha256(p.read_bytes()).hexdigest()[:16]]
+    except OSError: return [rel, 'unreadable']
+
 def dataset_fingerprint(ds) -> str:
-    "SHA-256 (16 hex) of the KB and of every split's mentions (ids, text, gold, image paths, candidates)."
-    h = hashlib.sha256()
-    for e in ds.kb: h.update(json.dumps([e.qid, e.name, e.desc, str(e.image)]).encode())
+    "SHA-256 (16 hex) of the KB and every split's mentions by content (ids, text, gold, candidates, image bytes), not location."
+    if getattr(ds, '_fingerprint', None): return ds._fingerprint
+    h, root = hashlib.sha256(), Path(ds.root).resolve()
+    for e in ds.kb: h.update(json.dumps([e.qid, e.name, e.desc, _image_digest(e.image, root)]).encode())
     for s, ms in ds.splits.items():
         h.update(s.encode())
-        for m in ms: h.update(json.dumps([m.id, m.mention, m.sentence, str(m.image), m.gold, m.candidates]).encode())
-    return h.hexdigest()[:16]
+        for m in ms: h.update(json.dumps([m.id, m.mention, m.sentence, _image_digest(m.image, root), m.gold, m.candidates]).encode())
+    ds._fingerprint = h.hexdigest()[:16]     # once per loaded dataset: images are read once
+    return ds._fingerprint
 
 def _code_hash() -> str:
     from thinklinker import train, matcher, fusion
@@ -179,6 +215,60 @@ def cached_stage1(exp: Experiment, cfg=None, seed: int = 0, finetune_encoder: bo
         atomic_write_text(jpath, json.dumps({'fit': fit, 'seconds': r.seconds, 'cfg': asdict(cfg), 'seed': seed}, default=str))
     return r
 
+# %% ../nbs/11_experiment.ipynb #c018x1
+def tensor_digest(*named: dict) -> str:
+    "SHA-256 (20 hex) of dicts of tensors (keys sorted; dtype, shape and bytes)."
+    h = hashlib.sha256()
+    for d in named:
+        for k in sorted(d):
+            v = d[k].detach().cpu().contiguous()
+            h.update(f'{k}|{v.dtype}|{tuple(v.shape)}'.encode()); h.update(v.numpy().tobytes() if v.numel() else b'')
+    return h.hexdigest()[:20]
+
+def stage2_key(exp: Experiment, stage1, answers: dict, seed: int, weighting: str = 'anw', aggregation: str = 'rga', **kw) -> str:
+    "The cache key of a stage-2 run on `stage1` (a Stage1Result) with `answers` {split: AnswerFeatures}."
+    from thinklinker import infusion
+    spec = {'stage1': tensor_digest(stage1.model.state_dict()), 'data': dataset_fingerprint(exp.ds),
+            'answers': {s: [tensor_digest(a.feats), a.R, a.n_without] for s, a in sorted(answers.items())},
+            'encoder': exp.enc.identity, 'preset': exp.P.to_dict(), 'seed': seed, 'weighting': weighting,
+            'aggregation': aggregation, 'code': _code_hash() + hashlib.sha256(inspect.getsource(infusion).encode()).hexdigest()[:12],
+            'kw': {k: kw[k] for k in sorted(kw) if k not in _NOT_IN_KEY}}
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+def cached_stage2(exp: Experiment, stage1, ds, answers: dict, seed: int = 0, weighting: str = 'anw', aggregation: str = 'rga',
+                  cache_dir=None, use_cache: bool = True, **kw):
+    "`train_stage2` on `stage1` and `answers`, or the same result loaded from `outputs/cache/stage2/` (`.seconds`, `.cached`)."
+    import copy
+    from thinklinker.infusion import train_stage2, Stage2Model, Stage2Result, stage2_predict
+    from thinklinker.train import FitResult, evaluate_scores
+    d = Path(cache_dir) if cache_dir else outputs_dir('cache', 'stage2')
+    key = stage2_key(exp, stage1, answers, seed, weighting, aggregation, **kw)
+    wpath, jpath = d / f'{key}.safetensors', d / f'{key}.json'
+    if use_cache and wpath.exists() and jpath.exists():
+        try:
+            info = json.loads(jpath.read_text())
+            model = Stage2Model(copy.deepcopy(stage1.model), stage1.src.encoder.embed_dim, weighting, aggregation)
+            model.load_state_dict(load_file(str(wpath))); model.to(stage1.src.encoder.device).eval()
+            cands = stage1.cands['test']
+            sc = stage2_predict(model, stage1.src, 'test', cands, answers['test'] if answers['test'].R else None)
+            fit = FitResult(**info['fit']) if info['fit'] is not None else None
+            r = Stage2Result(model, fit, evaluate_scores(sc, cands, by_tag=True), sc, info['n_without_answers'])
+            r.seconds, r.cached = info['seconds'], True
+            return r
+        except Exception as e:   # a damaged entry is retrained, never trusted
+            print(f'stage-2 cache entry {wpath.name} unreadable ({type(e).__name__}: {e}); training afresh')
+    t0 = time.time()
+    r = train_stage2(stage1, ds, answers, exp.P, weighting=weighting, aggregation=aggregation, seed=seed, **kw)
+    r.seconds, r.cached = time.time() - t0, False
+    if use_cache:
+        d.mkdir(parents=True, exist_ok=True)
+        sd = {k: v.detach().cpu().contiguous() for k, v in r.model.state_dict().items()}
+        with atomic_path(wpath, suffix='.safetensors') as tmp: save_file(sd, str(tmp))
+        atomic_write_text(jpath, json.dumps({'fit': asdict(r.fit) if r.fit is not None else None, 'seconds': r.seconds,
+                                             'n_without_answers': r.n_without_answers, 'seed': seed,
+                                             'weighting': weighting, 'aggregation': aggregation}, default=str))
+    return r
+
 # %% ../nbs/11_experiment.ipynb #c022
 def seed_summary(df: pd.DataFrame, by, cols) -> pd.DataFrame:
     "Mean, std (ddof=0) and number of seeds of `cols` grouped by `by`, order of first appearance kept; columns (col, stat)."
@@ -210,14 +300,35 @@ def md_table(t: pd.DataFrame, floatfmt: str = '{:.2f}') -> str:
 
 # %% ../nbs/11_experiment.ipynb #c901
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 import multiprocessing as mp
 
-def parallel_seeds(fn, seeds, workers: int | None = None, **kw) -> list:
-    "`fn(seed, **kw)` for every seed, in up to `workers` processes (default: one per core), results concatenated in seed order."
-    seeds = list(seeds)
-    workers = min(len(seeds), workers or os.cpu_count() or 1)
-    if workers <= 1: return [r for s in seeds for r in fn(s, **kw)]
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context('spawn')) as ex:
-        futs = [ex.submit(fn, s, **kw) for s in seeds]
-        return [r for f in futs for r in f.result()]
+def _unit_label(u: dict) -> str: return ' '.join(f'{k} {v}' for k, v in u.items())
+
+def _timed(fn, unit: dict, kw: dict) -> tuple:
+    t = time.time(); r = fn(**unit, **kw)
+    return r, time.time() - t
+
+def parallel_units(fn, units: list[dict], workers: int | None = None, desc: str = '', **kw) -> list:
+    """`fn(**unit, **kw)` for every unit (a dict), in up to `workers` processes (default: one per core); results concatenated
+    in unit order. A `status` line per finished unit (its time, how many are done)."""
+    units = [dict(u) for u in units]
+    workers = min(len(units), workers or os.cpu_count() or 1)
+    t0, n, out = time.time(), len(units), [None] * len(units)
+    head = f'{desc}: ' if desc else ''
+    status(f'{head}{n} unit(s) of work, {max(workers, 1)} at a time')
+    if workers <= 1:
+        for i, u in enumerate(units):
+            out[i], dt = _timed(fn, u, kw)
+            status(f'{head}{i + 1}/{n} done: {_unit_label(u)} ({dt:.0f} s)', t0)
+    else:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context('spawn')) as ex:
+            futs = {ex.submit(_timed, fn, u, kw): i for i, u in enumerate(units)}
+            for k, f in enumerate(as_completed(futs)):
+                i = futs[f]; out[i], dt = f.result()
+                status(f'{head}{k + 1}/{n} done: {_unit_label(units[i])} ({dt:.0f} s)', t0)
+    return [r for o in out for r in o]
+
+def parallel_seeds(fn, seeds, workers: int | None = None, desc: str = '', **kw) -> list:
+    "`fn(seed, **kw)` for every seed: `parallel_units` with one unit per seed."
+    return parallel_units(fn, [{'seed': s} for s in seeds], workers, desc, **kw)

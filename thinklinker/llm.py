@@ -13,9 +13,10 @@ from tqdm.auto import tqdm
 log = logging.getLogger('thinklinker.llm')
 
 # %% auto #0
-__all__ = ['log', 'DEFAULT_DECODING', 'RETRY_STATUS', 'SMOLLM2_GGUF', 'Completion', 'Backend', 'RateGate', 'call_with_retries',
-           'AnthropicBackend', 'OpenAICompatBackend', 'smollm2_path', 'TransformersBackend', 'attr_question',
-           'SimulatedLLM', 'cache_key', 'ResponseCache', 'Price', 'Request', 'Usage', 'LLM', 'MockLLMServer']
+__all__ = ['log', 'DEFAULT_DECODING', 'RETRY_STATUS', 'SMOLLM2_GGUF', 'Completion', 'Backend', 'MalformedAnswer',
+           'LLMBackendError', 'request_bound_s', 'RateGate', 'call_with_retries', 'RemoteBackend', 'AnthropicBackend',
+           'OpenAICompatBackend', 'smollm2_path', 'TransformersBackend', 'attr_question', 'SimulatedLLM', 'cache_key',
+           'ResponseCache', 'Price', 'Request', 'Usage', 'LLM', 'MockLLMServer']
 
 # %% ../nbs/08_llm.ipynb #c006
 DEFAULT_DECODING = {'max_tokens': 128, 'temperature': 0.0}
@@ -67,11 +68,27 @@ def _retry_after(exc) -> float | None:
         except ValueError: pass
     return None
 
+class MalformedAnswer(ValueError):
+    "A response that arrived but is not a usable answer (retried like a transient failure, never cached)."
+
+class LLMBackendError(RuntimeError):
+    "A remote LLM request that failed for good: names the backend, the model and the endpoint."
+    def __init__(self, backend: str, model: str, endpoint: str, cause: BaseException, attempts: int):
+        self.backend, self.model, self.endpoint, self.cause, self.attempts = backend, model, endpoint, cause, attempts
+        st = _status_of(cause)
+        super().__init__(f"{backend} backend (model {model!r}, endpoint {endpoint}) failed after {attempts} attempt(s): "
+                         f"{type(cause).__name__}{f' (HTTP {st})' if st else ''}: {str(cause)[:300]}")
+
 def _is_retryable(exc) -> bool:
+    if isinstance(exc, (MalformedAnswer, json.JSONDecodeError)): return True
     st = _status_of(exc)
     if st is not None: return st in RETRY_STATUS
     n = type(exc).__name__
     return n in ('APITimeoutError', 'APIConnectionError', 'TimeoutError', 'ConnectionError', 'ReadTimeout')
+
+def request_bound_s(timeout: float, max_retries: int, base_delay: float = 0.5, max_delay: float = 60.0) -> float:
+    "Longest one request can take without a server retry-after: every attempt times out, every wait is its longest."
+    return (max_retries + 1) * timeout + sum(min(max_delay, base_delay * 2 ** a) for a in range(max_retries))
 
 class RateGate:
     "Shared by the threads of one backend: after a 429 nobody sends before `open_at`."
@@ -83,12 +100,13 @@ class RateGate:
         if d > 0: time.sleep(d)
 
 def call_with_retries(fn, max_retries=6, base_delay=0.5, max_delay=60.0, gate: RateGate | None = None, stats: dict | None = None):
-    "Call `fn()`; on a retryable error wait (server's retry-after, else backoff with jitter) and retry."
+    "Call `fn()`; on a retryable error wait (server's retry-after, else backoff with jitter) and retry; `.attempts` on the raised error."
     for attempt in range(max_retries + 1):
         if gate is not None: gate.wait()
         try: return fn()
         except Exception as e:
-            if attempt == max_retries or not _is_retryable(e): raise
+            if attempt == max_retries or not _is_retryable(e):
+                e.attempts = attempt + 1; raise
             ra = _retry_after(e)
             delay = ra if ra is not None else min(max_delay, base_delay * 2 ** attempt) * (0.5 + random.random() / 2)
             st = _status_of(e)
@@ -105,16 +123,37 @@ def _env_key(env: str, required: bool = True) -> str | None:
         raise RuntimeError(f"No API key: set the environment variable {env} (the key is read from there only).")
     return v or None
 
-class AnthropicBackend(Backend):
-    "Claude via the `anthropic` SDK; key from `$ANTHROPIC_API_KEY` only."
-    name = 'anthropic'
+class RemoteBackend(Backend):
+    "What the SDK backends share: the key checked when built, retries, and one error type naming backend, model and endpoint."
+    default_url = ''
+    def _setup(self, model, base_url, api_key_env, key_required, max_retries, timeout, base_delay):
+        self.model, self.base_url, self.api_key_env, self.key_required = model, base_url, api_key_env, key_required
+        self.max_retries, self.timeout, self.base_delay = int(max_retries), float(timeout), float(base_delay)
+        self.gate, self.stats, self._client, self._lock = RateGate(), {}, None, threading.Lock()
+        _env_key(api_key_env, key_required)      # presence only, now: before any training starts
+
+    @property
+    def endpoint(self) -> str: return self.base_url or self.default_url
+
+    @property
+    def request_bound_s(self) -> float:
+        "Longest one request can block (see `request_bound_s`)."
+        return request_bound_s(self.timeout, self.max_retries, self.base_delay)
+
+    def _call(self, fn):
+        "`fn()` with retries; a final failure as `LLMBackendError`."
+        try: return call_with_retries(fn, self.max_retries, self.base_delay, gate=self.gate, stats=self.stats)
+        except Exception as e:
+            raise LLMBackendError(self.name, self.model, self.endpoint, e, getattr(e, 'attempts', 1)) from e
+
+class AnthropicBackend(RemoteBackend):
+    "Claude via the `anthropic` SDK; key from `$ANTHROPIC_API_KEY` only (checked when built)."
+    name, default_url = 'anthropic', 'https://api.anthropic.com'
     def __init__(self, model: str = 'claude-haiku-4-5', base_url: str | None = None, api_key_env: str = 'ANTHROPIC_API_KEY',
                  max_retries: int = 6, timeout: float = 60.0, cache_system: bool = True, base_delay: float = 0.5,
                  send_temperature: bool = False, batch_poll_s: float = 30.0):
-        self.model, self.base_url, self.api_key_env, self.send_temperature = model, base_url, api_key_env, send_temperature
-        self.batch_poll_s = batch_poll_s
-        self.max_retries, self.timeout, self.cache_system, self.base_delay = max_retries, timeout, cache_system, base_delay
-        self.gate, self.stats, self._client, self._lock = RateGate(), {}, None, threading.Lock()
+        self._setup(model, base_url, api_key_env, True, max_retries, timeout, base_delay)
+        self.send_temperature, self.batch_poll_s, self.cache_system = send_temperature, batch_poll_s, cache_system
 
     @property
     def client(self):
@@ -140,36 +179,37 @@ class AnthropicBackend(Backend):
 
     @staticmethod
     def _to_completion(msg) -> Completion:
-        u = msg.usage
-        return Completion(text=''.join(getattr(b, 'text', '') for b in msg.content if getattr(b, 'type', '') == 'text'),
-                          input_tokens=u.input_tokens, output_tokens=u.output_tokens,
+        "A `Completion` from a Messages response; `MalformedAnswer` when it is not one or carries no text."
+        content, u = getattr(msg, 'content', None), getattr(msg, 'usage', None)
+        if not isinstance(content, list) or u is None:
+            raise MalformedAnswer(f'not a Messages response: {type(msg).__name__} {str(msg)[:80]!r}')
+        text = ''.join(getattr(b, 'text', '') or '' for b in content if getattr(b, 'type', '') == 'text')
+        if not text.strip(): raise MalformedAnswer(f'no text in the answer (content {str(content)[:80]})')
+        return Completion(text=text, input_tokens=getattr(u, 'input_tokens', 0) or 0, output_tokens=getattr(u, 'output_tokens', 0) or 0,
                           cache_read_tokens=getattr(u, 'cache_read_input_tokens', None) or 0,
                           cache_write_tokens=getattr(u, 'cache_creation_input_tokens', None) or 0,
-                          stop_reason=msg.stop_reason)
+                          stop_reason=getattr(msg, 'stop_reason', None))
 
     def _complete(self, system, user, decoding):
         p = self._params(system, user, decoding)
-        msg = call_with_retries(lambda: self._create(p), self.max_retries, self.base_delay,
-                                gate=self.gate, stats=self.stats)
-        return self._to_completion(msg)
+        return self._call(lambda: self._to_completion(self._create(p)))
 
     def complete_batch(self, requests: list[tuple[str, str, dict]], poll_s: float | None = None, max_wait_s: float = 86400.0) -> list[Completion]:
         "Many `(system, user, decoding)` requests through the Message Batches API; results in request order."
         poll_s = self.batch_poll_s if poll_s is None else poll_s
         reqs = [{'custom_id': f'r{i}', 'params': self._params(s, u, self.decoding(**d))} for i, (s, u, d) in enumerate(requests)]
-        batch = call_with_retries(lambda: self.client.messages.batches.create(requests=reqs), self.max_retries,
-                                  self.base_delay, gate=self.gate, stats=self.stats)
+        batch = self._call(lambda: self.client.messages.batches.create(requests=reqs))
         t0 = time.monotonic()
         while batch.processing_status != 'ended':
             if time.monotonic() - t0 > max_wait_s: raise TimeoutError(f'Message batch {batch.id} still {batch.processing_status}')
             time.sleep(poll_s)
-            batch = call_with_retries(lambda: self.client.messages.batches.retrieve(batch.id), self.max_retries,
-                                      self.base_delay, gate=self.gate, stats=self.stats)
+            batch = self._call(lambda: self.client.messages.batches.retrieve(batch.id))
         out: list[Completion | None] = [None] * len(reqs)
         for r in self.client.messages.batches.results(batch.id):
             i = int(r.custom_id[1:])
             if r.result.type == 'succeeded':
-                c = self._to_completion(r.result.message)
+                try: c = self._to_completion(r.result.message)
+                except MalformedAnswer: continue                 # sent singly below
                 c.backend, c.model, c.meta = self.name, self.model, {'batch': batch.id}
                 out[i] = c
         missing = [i for i, c in enumerate(out) if c is None]
@@ -179,14 +219,12 @@ class AnthropicBackend(Backend):
         return out
 
 # %% ../nbs/08_llm.ipynb #c013
-class OpenAICompatBackend(Backend):
-    "Chat completions via the `openai` SDK at any `base_url`."
-    name = 'openai-compat'
+class OpenAICompatBackend(RemoteBackend):
+    "Chat completions via the `openai` SDK at any `base_url`; key from `$<api_key_env>` (checked when built if `key_required`)."
+    name, default_url = 'openai-compat', 'https://api.openai.com/v1'
     def __init__(self, model: str, base_url: str | None = None, api_key_env: str = 'OPENAI_API_KEY', key_required: bool = True,
                  max_retries: int = 6, timeout: float = 60.0, base_delay: float = 0.5):
-        self.model, self.base_url, self.api_key_env, self.key_required = model, base_url, api_key_env, key_required
-        self.max_retries, self.timeout, self.base_delay = max_retries, timeout, base_delay
-        self.gate, self.stats, self._client, self._lock = RateGate(), {}, None, threading.Lock()
+        self._setup(model, base_url, api_key_env, key_required, max_retries, timeout, base_delay)
 
     @property
     def client(self):
@@ -197,15 +235,24 @@ class OpenAICompatBackend(Backend):
                 self._client = openai.OpenAI(api_key=key, base_url=self.base_url, max_retries=0, timeout=self.timeout)
             return self._client
 
+    @staticmethod
+    def _to_completion(r) -> Completion:
+        "A `Completion` from a chat-completions response; `MalformedAnswer` when it is not one or carries no text."
+        choices = getattr(r, 'choices', None)
+        if not isinstance(choices, list) or not choices:
+            raise MalformedAnswer(f'no choices in the response: {type(r).__name__} {str(r)[:80]!r}')
+        msg = getattr(choices[0], 'message', None)
+        text = getattr(msg, 'content', None) or ''
+        if not text.strip(): raise MalformedAnswer(f'no text in the first choice ({str(choices[0])[:80]})')
+        u = getattr(r, 'usage', None)
+        return Completion(text=text, input_tokens=getattr(u, 'prompt_tokens', 0) or 0,
+                          output_tokens=getattr(u, 'completion_tokens', 0) or 0, stop_reason=getattr(choices[0], 'finish_reason', None))
+
     def _complete(self, system, user, decoding):
         p = dict(model=self.model, messages=[{'role': 'system', 'content': system}, {'role': 'user', 'content': user}],
                  max_tokens=int(decoding['max_tokens']), temperature=float(decoding['temperature']))
         if decoding.get('stop'): p['stop'] = list(decoding['stop'])
-        r = call_with_retries(lambda: self.client.chat.completions.create(**p), self.max_retries, self.base_delay,
-                              gate=self.gate, stats=self.stats)
-        u = r.usage
-        return Completion(text=r.choices[0].message.content or '', input_tokens=getattr(u, 'prompt_tokens', 0) or 0,
-                          output_tokens=getattr(u, 'completion_tokens', 0) or 0, stop_reason=r.choices[0].finish_reason)
+        return self._call(lambda: self._to_completion(self.client.chat.completions.create(**p)))
 
 # %% ../nbs/08_llm.ipynb #c015
 SMOLLM2_GGUF = 'SmolLM2-135M-Instruct.Q4_1.gguf'
@@ -466,7 +513,9 @@ class LLM:
                 u.cost_usd = (u.cost_usd or 0.0) + cost
 
     def _store(self, k: str, r: Request, c: Completion):
-        if self.cache is not None: self.cache.put(k, c, r.version, self.backend.decoding(**r.decoding), r.system, r.user)
+        "Cache `c` under `k`; an empty answer is never cached (a re-run asks again)."
+        if self.cache is not None and (c.text or '').strip():
+            self.cache.put(k, c, r.version, self.backend.decoding(**r.decoding), r.system, r.user)
 
     def request(self, r: Request) -> Completion:
         "Answer one request: from the cache, from an identical request in flight, or by a call."
@@ -535,7 +584,9 @@ class LLM:
 import http.server, socketserver
 
 class MockLLMServer:
-    "Loopback HTTP server speaking the Anthropic Messages (+ Batches) and OpenAI chat APIs, for tests."
+    """Loopback HTTP server speaking the Anthropic Messages (+ Batches) and OpenAI chat APIs, for tests; `fail_with` entries
+    (one per request, in order): an HTTP status, 'stall', or a malformed 200 answer (see `MALFORMED`)."""
+    MALFORMED = ('truncated', 'html', 'empty', 'no_text')     # cut-off JSON, a proxy's HTML page, `{}`, no text block / no choice
     def __init__(self, backend: Backend | None = None, latency_s: float = 0.0, fail_with: list[int | str] | None = None,
                  retry_after: float = 0.05, stall_s: float = 2.0):
         self.backend, self.latency_s, self.fail_with, self.retry_after = backend, latency_s, list(fail_with or []), retry_after
@@ -545,10 +596,10 @@ class MockLLMServer:
         class H(http.server.BaseHTTPRequestHandler):
             protocol_version = 'HTTP/1.1'
             def log_message(self, *a): pass
-            def _send(self, code, obj=None, text=None, headers=None):
+            def _send(self, code, obj=None, text=None, headers=None, ctype='application/json'):
                 body = (text if text is not None else json.dumps(obj)).encode()
                 self.send_response(code)
-                self.send_header('Content-Type', 'application/json'); self.send_header('Content-Length', str(len(body)))
+                self.send_header('Content-Type', ctype); self.send_header('Content-Length', str(len(body)))
                 for k, v in (headers or {}).items(): self.send_header(k, v)
                 self.end_headers(); self.wfile.write(body)
             def do_GET(self): srv._handle(self, 'GET', None)
@@ -596,17 +647,23 @@ class MockLLMServer:
             fail = self.fail_with.pop(0) if self.fail_with else None
         if self.latency_s: time.sleep(self.latency_s)
         if fail == 'stall': time.sleep(self.stall_s); fail = None      # answer late: the client times out
+        if fail == 'truncated': return h._send(200, text='{"id": "msg_mock", "type": "message", "content": [{"ty')
+        if fail == 'html': return h._send(200, text='<html><body><h1>502 Bad Gateway</h1></body></html>', ctype='text/html')
+        if fail == 'empty': return h._send(200, {})
+        no_text = fail == 'no_text'
+        if no_text: fail = None
         if fail is not None:
             return h._send(fail, {'type': 'error', 'error': {'type': 'rate_limit_error' if fail == 429 else 'api_error', 'message': f'mock {fail}'}},
                            headers={'retry-after': str(self.retry_after)})
         path = h.path.split('?')[0]
-        if method == 'POST' and path == '/v1/messages': return h._send(200, self._message(body))
+        if method == 'POST' and path == '/v1/messages':
+            return h._send(200, dict(self._message(body), **({'content': []} if no_text else {})))
         if method == 'POST' and path == '/v1/chat/completions':
             msgs = body['messages']
             sys_ = ''.join(m['content'] for m in msgs if m['role'] == 'system'); user = msgs[-1]['content']
             c = self._answer(sys_, user, body.get('max_tokens') or 128)
             return h._send(200, {'id': 'chatcmpl-mock', 'object': 'chat.completion', 'created': 0, 'model': body['model'],
-                                 'choices': [{'index': 0, 'message': {'role': 'assistant', 'content': c.text}, 'finish_reason': 'stop'}],
+                                 'choices': [] if no_text else [{'index': 0, 'message': {'role': 'assistant', 'content': c.text}, 'finish_reason': 'stop'}],
                                  'usage': {'prompt_tokens': c.input_tokens, 'completion_tokens': c.output_tokens,
                                            'total_tokens': c.input_tokens + c.output_tokens}})
         if method == 'POST' and path == '/v1/messages/batches':
