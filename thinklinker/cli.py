@@ -77,8 +77,11 @@ def _run_all(names, params):
         print(f"[{i + 1}/{len(names)}] {n}: {time.time() - t0:.0f} s -> {out}", flush=True)
     print(f"done in {time.time() - t_all:.0f} s. Results and figures:")
     for n in names:
-        files = sorted(p.name for p in outputs_dir(n).iterdir() if p.suffix in ('.md', '.png', '.csv', '.html') and not p.name.startswith('.'))
-        print(f"  {outputs_dir(n)}/: {', '.join(files[:8])}{' ...' if len(files) > 8 else ''}")
+        # the smoke preset (e.g. THINKLINKER_PRESET=smoke) writes its results under outputs/_smoke/<name>/
+        d = next((d for d in (outputs_dir('_smoke', n, create=False), outputs_dir(n, create=False))
+                  if d.is_dir() and any(p.stat().st_mtime >= t_all for p in d.iterdir())), outputs_dir(n))
+        files = sorted(p.name for p in d.iterdir() if p.suffix in ('.md', '.png', '.csv', '.html') and not p.name.startswith('.'))
+        print(f"  {d}/: {', '.join(files[:8])}{' ...' if len(files) > 8 else ''}")
 
 def _cmd_demo(args): _run_all(args.notebooks or (EXPERIMENTS if args.all else DEMO_NOTEBOOKS), args.param)
 
