@@ -36,15 +36,17 @@ def notebook_parameters(name: str) -> dict:
             if isinstance(a, ast.Assign) for t in a.targets if isinstance(t, ast.Name)}
 
 def parse_params(pairs, notebooks) -> dict:
-    "`[(name, value), ...]` from `-p` as papermill parameters; values as Python literals where they parse; unknown names refused."
+    "`[(name, value), ...]` from `-p` as papermill parameters; values as Python literals where they parse; a name no notebook has is refused."
     import ast
     out = {}
     for k, v in pairs or []:
         try: out[k] = ast.literal_eval(v)
         except (ValueError, SyntaxError): out[k] = v
-    for n in notebooks:
-        unknown = sorted(set(out) - set(notebook_parameters(n)))
-        if unknown: raise ValueError(f"{n}.ipynb has no parameter(s) {unknown}; it has: {' '.join(notebook_parameters(n))}")
+    known = {n: set(notebook_parameters(n)) for n in notebooks}
+    unknown = sorted(set(out) - set().union(*known.values()))
+    if unknown:
+        where = f'{notebooks[0]}.ipynb has no' if len(notebooks) == 1 else f"none of {', '.join(notebooks)} has a"
+        raise ValueError(f"{where} parameter {unknown}; " + '; '.join(f"{n}: {' '.join(sorted(k))}" for n, k in known.items()))
     return out
 
 def run_notebook(name: str, params: dict | None = None, out: Path | None = None) -> Path:
@@ -72,8 +74,9 @@ def _run_all(names, params):
     params = parse_params(params, names)
     t_all = time.time()
     for i, n in enumerate(names):
-        print(f"[{i + 1}/{len(names)}] {n}: running nbs/{n}.ipynb{f' with {params}' if params else ''}", flush=True)
-        t0 = time.time(); out = run_notebook(n, params)
+        mine = {k: v for k, v in params.items() if k in notebook_parameters(n)}   # -p applies where the notebook has it
+        print(f"[{i + 1}/{len(names)}] {n}: running nbs/{n}.ipynb{f' with {mine}' if mine else ''}", flush=True)
+        t0 = time.time(); out = run_notebook(n, mine)
         print(f"[{i + 1}/{len(names)}] {n}: {time.time() - t0:.0f} s -> {out}", flush=True)
     print(f"done in {time.time() - t_all:.0f} s. Results and figures:")
     for n in names:
