@@ -175,6 +175,28 @@ def stage1_key(exp: Experiment, cfg, seed: int, finetune_encoder: bool, **kw) ->
             'kw': {k: kw[k] for k in sorted(kw) if k not in _NOT_IN_KEY}}
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
+def _cached_run(d: Path, key: str, use_cache: bool, what: str, load, train, state, info):
+    """The disk cache of trained models shared by stage 1 and stage 2: `load(state_dict, info)` the entry `d/key` if it
+    is readable, else `train()` and store `state(result)` (safetensors) and `info(result)` (JSON); sets `.seconds`, `.cached`."""
+    wpath, jpath = d / f'{key}.safetensors', d / f'{key}.json'
+    if use_cache and wpath.exists() and jpath.exists():
+        try:
+            meta = json.loads(jpath.read_text())
+            r = load(load_file(str(wpath)), meta)
+            r.seconds, r.cached = meta['seconds'], True
+            return r
+        except Exception as e:   # a damaged entry is retrained, never trusted
+            print(f'{what} cache entry {wpath.name} unreadable ({type(e).__name__}: {e}); training afresh')
+    t0 = time.time()
+    r = train()
+    r.seconds, r.cached = time.time() - t0, False
+    if use_cache:
+        d.mkdir(parents=True, exist_ok=True)
+        sd = {k: v.detach().cpu().contiguous() for k, v in state(r).items()}
+        with atomic_path(wpath, suffix='.safetensors') as tmp: save_file(sd, str(tmp))
+        atomic_write_text(jpath, json.dumps({**info(r), 'seconds': r.seconds}, default=str))
+    return r
+
 def cached_stage1(exp: Experiment, cfg=None, seed: int = 0, finetune_encoder: bool = False, cache_dir=None,
                   use_cache: bool = True, **kw):
     "`train_stage1` on `exp`, or the same result loaded from `outputs/cache/stage1/` (`.seconds`: training time of the cached run)."
@@ -182,38 +204,25 @@ def cached_stage1(exp: Experiment, cfg=None, seed: int = 0, finetune_encoder: bo
     from thinklinker.matcher import Matcher, MatcherConfig
     enc, P = exp.enc, exp.P
     cfg = cfg or MatcherConfig(text_dim=enc.text_dim, image_dim=enc.image_dim, d=P.d, rank=P.rank)
-    d = Path(cache_dir) if cache_dir else outputs_dir('cache', 'stage1')
-    key = stage1_key(exp, cfg, seed, finetune_encoder, **kw)
-    wpath, jpath = d / f'{key}.safetensors', d / f'{key}.json'
-    if use_cache and wpath.exists() and jpath.exists():
-        try:
-            info = json.loads(jpath.read_text())
-            sd = load_file(str(wpath))
-            if finetune_encoder:
-                enc.load_state_dict({k[4:]: v for k, v in sd.items() if k.startswith('enc.')})
-                enc.eval(); [p.requires_grad_(False) for p in enc.parameters()]
-            model = Matcher(cfg).to(enc.device)
-            model.load_state_dict({k[4:]: v for k, v in sd.items() if k.startswith('mat.')})
-            model.eval()
-            cands = stage1_candidates(exp.ds, P, kw.get('mode', 'name'), kw.get('include_gold_eval', True), seed)
-            src = FeatureSource(exp.ds, enc, finetune=False, progress=False)
-            sc = predict_scores(model, src, 'test', cands['test'])
-            r = Stage1Result(model, src, cands, FitResult(**info['fit']), evaluate_scores(sc, cands['test'], by_tag=True), sc)
-            r.seconds, r.cached = info['seconds'], True
-            return r
-        except Exception as e:   # a damaged entry is retrained, never trusted
-            print(f'stage-1 cache entry {wpath.name} unreadable ({type(e).__name__}: {e}); training afresh')
-    t0 = time.time()
-    r = train_stage1(exp.ds, enc, P, cfg, seed=seed, finetune_encoder=finetune_encoder, **kw)
-    r.seconds, r.cached = time.time() - t0, False
-    if use_cache:
-        d.mkdir(parents=True, exist_ok=True)
-        sd = {f'mat.{k}': v.detach().cpu().contiguous() for k, v in r.model.state_dict().items()}
-        if finetune_encoder: sd.update({f'enc.{k}': v.detach().cpu().contiguous() for k, v in enc.state_dict().items()})
-        with atomic_path(wpath, suffix='.safetensors') as tmp: save_file(sd, str(tmp))
-        fit = asdict(r.fit)
-        atomic_write_text(jpath, json.dumps({'fit': fit, 'seconds': r.seconds, 'cfg': asdict(cfg), 'seed': seed}, default=str))
-    return r
+    def load(sd, info):
+        if finetune_encoder:
+            enc.load_state_dict({k[4:]: v for k, v in sd.items() if k.startswith('enc.')})
+            enc.eval(); [p.requires_grad_(False) for p in enc.parameters()]
+        model = Matcher(cfg).to(enc.device)
+        model.load_state_dict({k[4:]: v for k, v in sd.items() if k.startswith('mat.')})
+        model.eval()
+        cands = stage1_candidates(exp.ds, P, kw.get('mode', 'name'), kw.get('include_gold_eval', True), seed)
+        src = FeatureSource(exp.ds, enc, finetune=False, progress=False)
+        sc = predict_scores(model, src, 'test', cands['test'])
+        return Stage1Result(model, src, cands, FitResult(**info['fit']), evaluate_scores(sc, cands['test'], by_tag=True), sc)
+    def state(r):
+        sd = {f'mat.{k}': v for k, v in r.model.state_dict().items()}
+        if finetune_encoder: sd.update({f'enc.{k}': v for k, v in enc.state_dict().items()})
+        return sd
+    return _cached_run(Path(cache_dir) if cache_dir else outputs_dir('cache', 'stage1'),
+                       stage1_key(exp, cfg, seed, finetune_encoder, **kw), use_cache, 'stage-1', load,
+                       lambda: train_stage1(exp.ds, enc, P, cfg, seed=seed, finetune_encoder=finetune_encoder, **kw),
+                       state, lambda r: {'fit': asdict(r.fit), 'cfg': asdict(cfg), 'seed': seed})
 
 # %% ../nbs/11_experiment.ipynb #c018x1
 def tensor_digest(*named: dict) -> str:
@@ -241,33 +250,19 @@ def cached_stage2(exp: Experiment, stage1, ds, answers: dict, seed: int = 0, wei
     import copy
     from thinklinker.infusion import train_stage2, Stage2Model, Stage2Result, stage2_predict
     from thinklinker.train import FitResult, evaluate_scores
-    d = Path(cache_dir) if cache_dir else outputs_dir('cache', 'stage2')
-    key = stage2_key(exp, stage1, answers, seed, weighting, aggregation, **kw)
-    wpath, jpath = d / f'{key}.safetensors', d / f'{key}.json'
-    if use_cache and wpath.exists() and jpath.exists():
-        try:
-            info = json.loads(jpath.read_text())
-            model = Stage2Model(copy.deepcopy(stage1.model), stage1.src.encoder.embed_dim, weighting, aggregation)
-            model.load_state_dict(load_file(str(wpath))); model.to(stage1.src.encoder.device).eval()
-            cands = stage1.cands['test']
-            sc = stage2_predict(model, stage1.src, 'test', cands, answers['test'] if answers['test'].R else None)
-            fit = FitResult(**info['fit']) if info['fit'] is not None else None
-            r = Stage2Result(model, fit, evaluate_scores(sc, cands, by_tag=True), sc, info['n_without_answers'])
-            r.seconds, r.cached = info['seconds'], True
-            return r
-        except Exception as e:   # a damaged entry is retrained, never trusted
-            print(f'stage-2 cache entry {wpath.name} unreadable ({type(e).__name__}: {e}); training afresh')
-    t0 = time.time()
-    r = train_stage2(stage1, ds, answers, exp.P, weighting=weighting, aggregation=aggregation, seed=seed, **kw)
-    r.seconds, r.cached = time.time() - t0, False
-    if use_cache:
-        d.mkdir(parents=True, exist_ok=True)
-        sd = {k: v.detach().cpu().contiguous() for k, v in r.model.state_dict().items()}
-        with atomic_path(wpath, suffix='.safetensors') as tmp: save_file(sd, str(tmp))
-        atomic_write_text(jpath, json.dumps({'fit': asdict(r.fit) if r.fit is not None else None, 'seconds': r.seconds,
-                                             'n_without_answers': r.n_without_answers, 'seed': seed,
-                                             'weighting': weighting, 'aggregation': aggregation}, default=str))
-    return r
+    def load(sd, info):
+        model = Stage2Model(copy.deepcopy(stage1.model), stage1.src.encoder.embed_dim, weighting, aggregation)
+        model.load_state_dict(sd); model.to(stage1.src.encoder.device).eval()
+        cands = stage1.cands['test']
+        sc = stage2_predict(model, stage1.src, 'test', cands, answers['test'] if answers['test'].R else None)
+        fit = FitResult(**info['fit']) if info['fit'] is not None else None
+        return Stage2Result(model, fit, evaluate_scores(sc, cands, by_tag=True), sc, info['n_without_answers'])
+    return _cached_run(Path(cache_dir) if cache_dir else outputs_dir('cache', 'stage2'),
+                       stage2_key(exp, stage1, answers, seed, weighting, aggregation, **kw), use_cache, 'stage-2', load,
+                       lambda: train_stage2(stage1, ds, answers, exp.P, weighting=weighting, aggregation=aggregation, seed=seed, **kw),
+                       lambda r: r.model.state_dict(),
+                       lambda r: {'fit': asdict(r.fit) if r.fit is not None else None, 'n_without_answers': r.n_without_answers,
+                                  'seed': seed, 'weighting': weighting, 'aggregation': aggregation})
 
 # %% ../nbs/11_experiment.ipynb #c022
 def seed_summary(df: pd.DataFrame, by, cols) -> pd.DataFrame:
@@ -299,7 +294,6 @@ def md_table(t: pd.DataFrame, floatfmt: str = '{:.2f}') -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/11_experiment.ipynb #c901
-import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 import multiprocessing as mp
 
