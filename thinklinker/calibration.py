@@ -28,13 +28,16 @@ def _jitter(s: torch.Tensor, seed: int) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     return s + 1e-6 * torch.rand(s.shape, generator=g)
 
-# the independent parts of one seed, longest first: 'stages' (stage 1, the model-free baselines and zero-shot on its
-# candidates, the three stage-2 settings) and the two single-modality matchers
-CAL_PARTS = ('stages', 'text_only', 'image_only')
+# the parts of one seed: 'stages' (stage 1, and the model-free baselines and zero-shot on its candidates), one part per
+# stage-2 setting (stage 1 from the cache, the dialogue, stage 2) and the two single-modality matchers
+CAL_PARTS = ('stages', *LLM_SETTINGS, 'text_only', 'image_only')
 
 def calibration_units(seeds) -> list[dict]:
-    "(seed, part) units of `calibration_seed` for `parallel_units`, the longest parts first."
-    return [{'seed': s, 'part': p} for p in CAL_PARTS for s in seeds]
+    """(seed, part) units of `calibration_seed` for `parallel_units`: every seed's stage 1 first, then the stage-2 parts
+    seed by seed (a seed's stage 1 is in the cache before they start, on two or more workers), then the single-modality
+    matchers. Finer units than one per seed keep every core busy to the end."""
+    return ([{'seed': s, 'part': 'stages'} for s in seeds] + [{'seed': s, 'part': p} for s in seeds for p in LLM_SETTINGS]
+            + [{'seed': s, 'part': p} for p in ('text_only', 'image_only') for s in seeds])
 
 def calibration_seed(seed: int, part: str = 'all', preset: str = 'demo', data: str = 'synthmel', clip_weights=None, rounds=None,
                      out_dir=None, threads: int | None = 1, progress: bool = False, overrides=None) -> list[dict]:
@@ -55,16 +58,18 @@ def calibration_seed(seed: int, part: str = 'all', preset: str = 'demo', data: s
     for name, abl in (('text_only', 'w/o image'), ('image_only', 'w/o text')):
         if part not in ('all', name): continue
         t = time.time(); add(name, cached_stage1(exp, base.ablate(abl), seed=seed, progress=progress, desc=name).test, t)
-    if part not in ('all', 'stages'): return rows
+    if part in ('text_only', 'image_only'): return rows
     t0 = time.time()
     s1 = cached_stage1(exp, base, seed=seed, progress=progress)
     c = s1.cands['test']
-    t = time.time()
-    for name, sc in baseline_scores(ds, 'test', c.cand.masked_fill(~c.mask, -1)).items():
-        add(name, evaluate_scores(_jitter(sc, seed), c, by_tag=True), t)
-    t = time.time(); add('zero_shot', evaluate_scores(zero_shot_scores(s1.src, 'test', c), c, by_tag=True), t)
-    add('stage1', s1.test, t0)
+    if part in ('all', 'stages'):
+        t = time.time()
+        for name, sc in baseline_scores(ds, 'test', c.cand.masked_fill(~c.mask, -1)).items():
+            add(name, evaluate_scores(_jitter(sc, seed), c, by_tag=True), t)
+        t = time.time(); add('zero_shot', evaluate_scores(zero_shot_scores(s1.src, 'test', c), c, by_tag=True), t)
+        add('stage1', s1.test, t0)
     for name, (k, h) in LLM_SETTINGS.items():
+        if part not in ('all', name): continue
         t = time.time()
         backend = make_llm('simulated', ds, k, h, seed=seed)
         _, ans = dialogue_answers(ds, s1, backend, rounds=R, out_path=exp.out / f'dialogue-{name}-s{seed}.jsonl',

