@@ -7,14 +7,16 @@ from __future__ import annotations
 import hashlib, inspect, json, os, subprocess, time
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
+from typing import Callable
 import torch, pandas as pd
 from safetensors.torch import save_file, load_file
 from .config import get_preset, outputs_dir, atomic_path, atomic_write_text, project_root, Preset, preset_for, status
 
 # %% auto #0
-__all__ = ['git_commit', 'make_llm', 'llm_label', 'Experiment', 'setup_experiment', 'dataset_fingerprint', 'stage1_key',
-           'cached_stage1', 'tensor_digest', 'stage2_key', 'cached_stage2', 'seed_summary', 'mean_std_table',
-           'md_table', 'parallel_units', 'parallel_seeds']
+__all__ = ['LLM_BACKENDS', 'DATASETS', 'git_commit', 'register_llm', 'make_llm', 'llm_label', 'register_dataset',
+           'resolve_dataset', 'Experiment', 'setup_experiment', 'dataset_fingerprint', 'stage1_key', 'cached_stage1',
+           'tensor_digest', 'stage2_key', 'cached_stage2', 'seed_summary', 'mean_std_table', 'md_table',
+           'parallel_units', 'parallel_seeds']
 
 # %% ../nbs/11_experiment.ipynb #c006
 def git_commit(root: str | Path | None = None) -> str:
@@ -31,27 +33,55 @@ def git_commit(root: str | Path | None = None) -> str:
     except (OSError, subprocess.SubprocessError): return 'unknown'
 
 # %% ../nbs/11_experiment.ipynb #c009
+# the LLM backend registry: spec kind -> factory(rest, ds, knowledge_rate, hallucination_rate, seed, opts) -> Backend
+LLM_BACKENDS: dict[str, Callable] = {}
+
+def register_llm(kind: str, factory: Callable, usage: str, remote: bool = False):
+    """Make `make_llm('<kind>')` (or '<kind>:<rest>?<options>' when `remote`) build
+    `factory(rest, ds, knowledge_rate, hallucination_rate, seed, opts)`; `usage` is the spec's form in error messages."""
+    factory.usage, factory.remote = usage, remote
+    LLM_BACKENDS[kind] = factory
+    return factory
+
+def _simulated(rest, ds, knowledge_rate, hallucination_rate, seed, opts):
+    from thinklinker.llm import SimulatedLLM
+    kj = Path(ds.root) / 'knowledge.json' if ds is not None else None
+    if kj is None or not kj.exists():
+        raise ValueError("llm='simulated' answers from SynthMEL's knowledge.json, which this dataset does not have"
+                         f"{' (' + str(kj) + ')' if kj else ''}; pass llm='smollm2', 'anthropic:<model>' or 'openai:<model>@<url>'")
+    return SimulatedLLM(kj, mentions=ds.mentions(), knowledge_rate=knowledge_rate, hallucination_rate=hallucination_rate, seed=seed)
+
+def _smollm2(rest, ds, knowledge_rate, hallucination_rate, seed, opts):
+    from thinklinker.llm import TransformersBackend
+    return TransformersBackend()
+
+def _anthropic(rest, ds, knowledge_rate, hallucination_rate, seed, opts):
+    from thinklinker.llm import AnthropicBackend
+    return AnthropicBackend(rest, **opts)
+
+def _openai(rest, ds, knowledge_rate, hallucination_rate, seed, opts):
+    from thinklinker.llm import OpenAICompatBackend
+    model, _, url = rest.partition('@')   # a key is required by OpenAI's own endpoint; a local server at @<url> may need none
+    return OpenAICompatBackend(model, base_url=url or None, key_required=not url, **opts)
+
+register_llm('simulated', _simulated, "'simulated'")
+register_llm('smollm2', _smollm2, "'smollm2'")
+register_llm('anthropic', _anthropic, "'anthropic:<model>'", remote=True)
+register_llm('openai', _openai, "'openai:<model>@<base_url>'", remote=True)
+
 def make_llm(spec: str, ds=None, knowledge_rate: float = 0.8, hallucination_rate: float = 0.1, seed: int = 0):
-    """A dialogue backend from `spec`: 'simulated' | 'smollm2' | 'anthropic:<model>' | 'openai:<model>[@<base_url>]'.
-    Remote specs take '?timeout=<s>&retries=<n>' (defaults 60 s, 6: one request blocks at most about 7.5 min);
-    their API key's presence is checked here, before any training."""
-    from thinklinker import llm as L
-    if spec == 'simulated':
-        kj = Path(ds.root) / 'knowledge.json' if ds is not None else None
-        if kj is None or not kj.exists():
-            raise ValueError("llm='simulated' answers from SynthMEL's knowledge.json, which this dataset does not have"
-                             f"{' (' + str(kj) + ')' if kj else ''}; pass llm='smollm2', 'anthropic:<model>' or 'openai:<model>@<url>'")
-        return L.SimulatedLLM(kj, mentions=ds.mentions(), knowledge_rate=knowledge_rate,
-                              hallucination_rate=hallucination_rate, seed=seed)
-    if spec == 'smollm2': return L.TransformersBackend()
-    spec, opts = _llm_options(spec)
-    kind, _, rest = spec.partition(':')
-    if kind == 'anthropic' and rest: return L.AnthropicBackend(rest, **opts)
-    if kind == 'openai' and rest:   # a key is required by OpenAI's own endpoint; a local server at @<url> may need none
-        model, _, url = rest.partition('@')
-        return L.OpenAICompatBackend(model, base_url=url or None, key_required=not url, **opts)
-    raise ValueError(f"unknown llm {spec!r}: use 'simulated', 'smollm2', 'anthropic:<model>' or 'openai:<model>@<base_url>'"
-                     " (remote specs take '?timeout=<s>&retries=<n>')")
+    """A dialogue backend from `spec`, '<kind>[:<rest>]' with a kind of `LLM_BACKENDS`: 'simulated' | 'smollm2' |
+    'anthropic:<model>' | 'openai:<model>[@<base_url>]'. Remote specs take '?timeout=<s>&retries=<n>' (defaults 60 s, 6: one
+    request blocks at most about 7.5 min); their API key's presence is checked here, before any training."""
+    f = LLM_BACKENDS.get(spec)
+    if f is not None and not f.remote: return f('', ds, knowledge_rate, hallucination_rate, seed, {})   # a local kind: its bare name
+    base, opts = _llm_options(spec)
+    kind, _, rest = base.partition(':')
+    f = LLM_BACKENDS.get(kind)
+    if f is None or not f.remote or not rest:                                # a remote kind names a model
+        forms = ', '.join(g.usage for g in LLM_BACKENDS.values())
+        raise ValueError(f"unknown llm {spec!r}: use one of {forms} (remote specs take '?timeout=<s>&retries=<n>')")
+    return f(rest, ds, knowledge_rate, hallucination_rate, seed, opts)
 
 _LLM_OPTIONS = {'timeout': ('timeout', float), 'retries': ('max_retries', int)}
 
@@ -73,6 +103,30 @@ def llm_label(spec: str, knowledge_rate: float = 0.8, hallucination_rate: float 
     if spec == 'simulated': return f'simulated LLM (knowledge {knowledge_rate:g}, hallucination {hallucination_rate:g})'
     if spec == 'smollm2': return 'SmolLM2-135M-Instruct (local)'
     return spec
+
+# %% ../nbs/11_experiment.ipynb #dsr1
+DATASETS: dict[str, Callable] = {}
+
+def register_dataset(name: str, loader: Callable, synthetic: bool = False):
+    "Make `data=name` load `loader(preset_name) -> MELDataset`; `synthetic` datasets are labelled so on every figure."
+    loader.synthetic = synthetic
+    DATASETS[name] = loader
+    return loader
+
+def _wikidata_mel(preset: str):
+    from thinklinker.data import import_melbench, load_dataset
+    out = outputs_dir('data', 'wikidata-mel', create=False)
+    if not (out / 'melbench_import.json').is_file(): import_melbench(out=out)   # once; the source zip is in ../shared
+    return load_dataset(out)
+
+register_dataset('synthmel', lambda preset: __import__('thinklinker.synth', fromlist=['synthmel']).synthmel(preset, seed=0), synthetic=True)
+register_dataset('wikidata-mel', _wikidata_mel)
+
+def resolve_dataset(data, preset: str) -> tuple:
+    "(MELDataset, synthetic) for `data`: a registered name (`DATASETS`) or a folder in the MIMIC layout."
+    from thinklinker.data import load_dataset
+    f = DATASETS.get(str(data))
+    return (f(preset), f.synthetic) if f is not None else (load_dataset(data), False)
 
 # %% ../nbs/11_experiment.ipynb #c012
 @dataclass
@@ -125,8 +179,6 @@ class Experiment:
 def setup_experiment(name: str, preset: str = 'demo', data: str = 'synthmel', clip_weights=None, seeds=None,
                      out_dir=None, threads: int | None = 1, progress: bool = True, overrides: dict | None = None) -> Experiment:
     "The shared set-up of an experiment notebook (see the notebook's parameters cell); `overrides`: preset fields to change."
-    from thinklinker.synth import synthmel
-    from thinklinker.data import load_dataset
     from thinklinker.encoders import encoder_for_preset
     if threads: torch.set_num_threads(int(threads))
     P = get_preset(preset)
@@ -135,8 +187,7 @@ def setup_experiment(name: str, preset: str = 'demo', data: str = 'synthmel', cl
     # smoke runs (nbdev_test) write to outputs/_smoke/<name>/ so that a test run never overwrites a demo's results
     out = Path(out_dir) if out_dir else (outputs_dir('_smoke', name) if P.name == 'smoke' else outputs_dir(name))
     out.mkdir(parents=True, exist_ok=True)
-    synthetic = str(data) == 'synthmel'
-    ds = synthmel(P.name, seed=0) if synthetic else load_dataset(data)
+    ds, synthetic = resolve_dataset(data, P.name)
     P = preset_for(P, '' if synthetic else f'{ds.name} {data}', overrides)   # paper on WikiMEL / WikiDiverse: the paper's settings
     enc = encoder_for_preset(P, seed=0, pretrained=clip_weights, progress=progress)
     if progress: status(f'{name}: {P.name} preset, {ds.name} ({len(ds.kb)} entities), encoder {enc.identity}, seeds {seeds}')

@@ -5,12 +5,15 @@
 # %% ../nbs/04_fusion.ipynb #c004
 from __future__ import annotations
 import math
+from dataclasses import dataclass
+from typing import Callable
 import torch
 from torch import nn, Tensor
 
 # %% auto #0
-__all__ = ['FUSIONS', 'PAPER_TOWERS', 'masked_pools', 'HybridPoolingGate', 'LowRankFusion', 'TensorFusion', 'ConcatFusion',
-           'make_fusion', 'count_params', 'fusion_flops', 'fusion_cost_table']
+__all__ = ['TENSOR_BUDGET', 'FUSIONS', 'PAPER_TOWERS', 'masked_pools', 'HybridPoolingGate', 'LowRankFusion', 'TensorFusion',
+           'ConcatFusion', 'tensor_fusion', 'FusionEntry', 'register_fusion', 'fusion_entry', 'make_fusion',
+           'count_params', 'fusion_flops', 'fusion_cost_table']
 
 # %% ../nbs/04_fusion.ipynb #c007
 def masked_pools(local: Tensor, mask: Tensor | None = None, query: Tensor | None = None,
@@ -132,14 +135,72 @@ class ConcatFusion(nn.Module):
         _check_inputs('ConcatFusion', self.in_dims, xs)
         return self.mlp(torch.cat(xs, -1))
 
-# %% ../nbs/04_fusion.ipynb #c033
-FUSIONS = {'lowrank': LowRankFusion, 'tensor': TensorFusion, 'concat': ConcatFusion}
+# %% ../nbs/04_fusion.ipynb #c033r0
+TENSOR_BUDGET = 2**25   # weights of one tensor-fusion layer before inputs are shrunk (128 MiB in float32; the paper-size 2-input towers, 257^2 x 256, fit)
+
+class _ShrunkTensorFusion(nn.Module):
+    "Tensor fusion after projecting each input to `td` dims (TFN's modality sub-networks)."
+    def __init__(self, in_dims, out_dim, td):
+        super().__init__()
+        self.td = td
+        self.pre = nn.ModuleList(nn.Linear(i, td) for i in in_dims)
+        self.tf = TensorFusion([td] * len(in_dims), out_dim)
+    def forward(self, *xs): return self.tf(*(p(x) for p, x in zip(self.pre, xs)))
+
+def tensor_fusion(in_dims: list[int], out_dim: int, tensor_budget: int | None = None, tensor_dim: int | None = None, **kw) -> nn.Module:
+    """`TensorFusion`, or, where its weight exceeds `tensor_budget`, tensor fusion of inputs first projected to the widest
+    `td` with (td+1)^M · out_dim ≤ budget (Zadeh et al.'s TFN shrinks each modality with a sub-network before the outer
+    product); `tensor_dim` fixes `td`. No budget and no `tensor_dim`: the full tensor, whatever its size."""
+    td = tensor_dim
+    if td is None:
+        if tensor_budget is None or math.prod(i + 1 for i in in_dims) * out_dim <= tensor_budget:
+            return TensorFusion(in_dims, out_dim, **kw)
+        td = max(1, int((tensor_budget / out_dim) ** (1 / len(in_dims))) - 1)
+    return _ShrunkTensorFusion(in_dims, out_dim, td)
+
+# %% ../nbs/04_fusion.ipynb #c033r2
+@dataclass
+class FusionEntry:
+    "How the library builds and costs one fusion kind."
+    make: Callable     # make(in_dims, out_dim, *, rank, tensor_budget, tensor_dim, **kw) -> nn.Module
+    macs: Callable     # macs(in_dims, out_dim, *, rank, hidden, matmul_only) -> multiply-adds per fused vector
+    params: Callable   # params(in_dims, out_dim, *, rank) -> trainable parameters, without building the module
+    doc: str = ''
+
+FUSIONS: dict[str, FusionEntry] = {}
+
+def register_fusion(name: str, make: Callable, macs: Callable, params: Callable, doc: str = '') -> FusionEntry:
+    "Make fusion `name` available to `MatcherConfig(fusion=name)`, `make_fusion`, `fusion_flops` and `fusion_cost_table`."
+    FUSIONS[name] = FusionEntry(make, macs, params, doc)
+    return FUSIONS[name]
+
+def fusion_entry(kind: str) -> FusionEntry:
+    "The registry entry of fusion `kind`, or a clear error naming the registered ones."
+    if kind not in FUSIONS: raise ValueError(f"Unknown fusion kind {kind!r}; choose one of {sorted(FUSIONS)}")
+    return FUSIONS[kind]
+
+def _needs_rank(rank):
+    if not rank: raise ValueError("the low-rank fusion's cost needs rank")
+    return rank
+
+register_fusion('lowrank', lambda dims, o, rank=4, **_: LowRankFusion(dims, o, rank),
+                macs=lambda dims, o, rank=None, matmul_only=False, **_: _needs_rank(rank) * o * sum(d + 1 for d in dims)
+                     + (0 if matmul_only else (len(dims) - 1) * rank * o + (rank - 1) * o),
+                params=lambda dims, o, rank=4, **_: rank * o * sum(d + 1 for d in dims),
+                doc='low-rank fusion (Eq. 14), the paper\'s LFT')
+register_fusion('tensor', lambda dims, o, tensor_budget=None, tensor_dim=None, rank=None, **kw: tensor_fusion(dims, o, tensor_budget, tensor_dim, **kw),
+                macs=lambda dims, o, matmul_only=False, **_: o * math.prod(d + 1 for d in dims)
+                     + (0 if matmul_only else sum(math.prod(d + 1 for d in dims[:j]) for j in range(2, len(dims) + 1))),
+                params=lambda dims, o, **_: o * math.prod(d + 1 for d in dims),
+                doc='full tensor fusion (Eq. 12-13), inputs shrunk TFN-style beyond a weight budget; "w/o low rank"')
+register_fusion('concat', lambda dims, o, hidden=None, **_: ConcatFusion(dims, o, hidden),
+                macs=lambda dims, o, hidden=None, **_: (hidden or o) * sum(dims) + o * (hidden or o),
+                params=lambda dims, o, hidden=None, **_: count_params(ConcatFusion(dims, o, hidden)),
+                doc='concatenation + MLP baseline')
 
 def make_fusion(kind: str, in_dims: list[int], out_dim: int, rank: int = 4, **kw) -> nn.Module:
-    "Build the fusion module `kind` ('lowrank', 'tensor' or 'concat'); `rank` is used by 'lowrank' only."
-    if kind not in FUSIONS: raise ValueError(f"Unknown fusion kind {kind!r}; choose one of {sorted(FUSIONS)}")
-    if kind == 'lowrank': return LowRankFusion(in_dims, out_dim, rank)
-    return FUSIONS[kind](in_dims, out_dim, **kw)
+    "Build the registered fusion module `kind` (see `FUSIONS`); `rank` is used by 'lowrank' only."
+    return fusion_entry(kind).make(in_dims, out_dim, rank=rank, **kw)
 
 # %% ../nbs/04_fusion.ipynb #c036
 def count_params(module: nn.Module, trainable_only: bool = True) -> int:
@@ -148,33 +209,21 @@ def count_params(module: nn.Module, trainable_only: bool = True) -> int:
 
 def fusion_flops(kind: str, in_dims: list[int], out_dim: int, rank: int | None = None,
                  hidden: int | None = None, matmul_only: bool = False) -> int:
-    "Multiply-adds to fuse one set of inputs of widths `in_dims` into one `out_dim` vector with fusion `kind`."
-    a, M, o = [dm + 1 for dm in in_dims], len(in_dims), out_dim
-    if kind == 'lowrank':
-        if not rank: raise ValueError("fusion_flops('lowrank', ...) needs rank")
-        return rank * o * sum(a) + (0 if matmul_only else (M - 1) * rank * o + (rank - 1) * o)
-    if kind == 'tensor':
-        build = sum(math.prod(a[:j]) for j in range(2, M + 1))
-        return o * math.prod(a) + (0 if matmul_only else build)
-    if kind == 'concat':
-        h = hidden or o
-        return h * sum(in_dims) + o * h
-    raise ValueError(f"Unknown fusion kind {kind!r}; choose one of {sorted(FUSIONS)}")
+    "Multiply-adds to fuse one set of inputs of widths `in_dims` into one `out_dim` vector with fusion `kind` (its registry entry's count)."
+    return fusion_entry(kind).macs(list(in_dims), out_dim, rank=rank, hidden=hidden, matmul_only=matmul_only)
 
 # %% ../nbs/04_fusion.ipynb #c039
 PAPER_TOWERS = {'T-LFT': [256, 256], 'V-LFT': [256, 256], 'Cross-LFT': [256, 256, 256, 256]}
 
 def fusion_cost_table(towers: dict[str, list[int]] = PAPER_TOWERS, out_dim: int = 256, rank: int = 4,
-                      kinds=('lowrank', 'tensor', 'concat'), build_limit: int = 2**26) -> 'pd.DataFrame':
+                      kinds=None, build_limit: int = 2**26) -> 'pd.DataFrame':
     "Parameters (measured where buildable, else analytic) and MACs per fused vector / per mention-candidate pair of each tower."
     import pandas as pd
     rows = []
-    for kind in kinds:
+    for kind in kinds or list(FUSIONS):     # every registered fusion by default
         tot = dict(params=0, macs_vec=0, macs_pair=0)
         for name, dims in towers.items():
-            n_an = rank * out_dim * sum(dm + 1 for dm in dims) if kind == 'lowrank' else \
-                   out_dim * math.prod(dm + 1 for dm in dims) if kind == 'tensor' else \
-                   count_params(ConcatFusion(dims, out_dim))
+            n_an = fusion_entry(kind).params(list(dims), out_dim, rank=rank)
             built = n_an <= build_limit
             n = count_params(make_fusion(kind, dims, out_dim, rank=rank)) if built else n_an
             mv = fusion_flops(kind, dims, out_dim, rank=rank)

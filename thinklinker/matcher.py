@@ -9,10 +9,10 @@ from dataclasses import dataclass, replace, asdict, fields
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .fusion import HybridPoolingGate, LowRankFusion, TensorFusion, ConcatFusion
+from .fusion import HybridPoolingGate, FUSIONS, TENSOR_BUDGET, make_fusion
 
 # %% auto #0
-__all__ = ['ABLATIONS', 'FEATURE_KEYS', 'TENSOR_BUDGET', 'MatcherConfig', 'Matcher', 'matcher_loss', 'random_features']
+__all__ = ['ABLATIONS', 'FEATURE_KEYS', 'MatcherConfig', 'Matcher', 'matcher_loss', 'random_features']
 
 # %% ../nbs/05_matcher.ipynb #c006
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class MatcherConfig:
     dropout: float = 0.1
 
     def __post_init__(self):
-        if self.fusion not in ('lowrank', 'tensor', 'concat'): raise ValueError(f"fusion must be 'lowrank', 'tensor' or 'concat', not {self.fusion!r}")
+        if self.fusion not in FUSIONS: raise ValueError(f"fusion must be one of the registered {tuple(FUSIONS)}, not {self.fusion!r}")
         if not (self.use_text or self.use_image): raise ValueError("at least one modality (use_text / use_image) is needed")
         if not (self.use_intra or self.use_cross): raise ValueError("at least one of use_intra / use_cross is needed")
         if not (self.use_local or self.use_global): raise ValueError("at least one of use_local / use_global is needed")
@@ -62,27 +62,9 @@ ABLATIONS: dict[str, dict] = {
 # %% ../nbs/05_matcher.ipynb #c009
 FEATURE_KEYS = ('text_local', 'text_mask', 'text_global', 'image_local', 'image_mask', 'image_global', 'image_present')
 
-TENSOR_BUDGET = 2**25   # weights of one tensor-fusion layer before inputs are shrunk (128 MiB in float32; the paper-size 2-input towers, 257^2 x 256, fit)
-
 def _fuser(cfg: MatcherConfig, in_dims: list[int]) -> nn.Module:
-    if cfg.fusion == 'lowrank': return LowRankFusion(in_dims, cfg.d, cfg.rank)
-    if cfg.fusion == 'concat': return ConcatFusion(in_dims, cfg.d)
-    td = cfg.tensor_dim
-    if td is None:
-        if math.prod(i + 1 for i in in_dims) * cfg.d <= cfg.tensor_budget: return TensorFusion(in_dims, cfg.d)
-        # Zadeh et al.'s TFN shrinks each modality with a sub-network before the outer product;
-        # where the full tensor does not fit, so do we: the widest td with (td+1)^M * d <= budget.
-        td = max(1, int((cfg.tensor_budget / cfg.d) ** (1 / len(in_dims))) - 1)
-    return _ShrunkTensorFusion(in_dims, cfg.d, td)
-
-class _ShrunkTensorFusion(nn.Module):
-    "Tensor fusion after projecting each input to `td` dims (TFN's modality sub-networks)."
-    def __init__(self, in_dims, out_dim, td):
-        super().__init__()
-        self.td = td
-        self.pre = nn.ModuleList(nn.Linear(i, td) for i in in_dims)
-        self.tf = TensorFusion([td] * len(in_dims), out_dim)
-    def forward(self, *xs): return self.tf(*(p(x) for p, x in zip(self.pre, xs)))
+    "The tower fusing `in_dims` into `cfg.d`: the registered fusion `cfg.fusion` (`thinklinker.fusion.FUSIONS`) with the config's values."
+    return make_fusion(cfg.fusion, in_dims, cfg.d, rank=cfg.rank, tensor_budget=cfg.tensor_budget, tensor_dim=cfg.tensor_dim)
 
 class Matcher(nn.Module):
     "ThinkLinker stage-1 matcher (§3.3): HPG + T-LFT, V-LFT, Cross-LFT with shared mention/entity weights."

@@ -226,9 +226,14 @@ def batch_inputs(src: FeatureSource, split: str, cands: Candidates, rows: torch.
     men = src.get(split, rows); ent = src.get('kb', uniq)
     return men, ent, inv.to(device), mask.to(device)
 
-def score_batch(model: Matcher, src: FeatureSource, split: str, cands: Candidates, rows: torch.Tensor) -> dict:
-    "Scores {'S^T','S^V','S^O','S*'} [b,C] of mentions `rows` of `split` against their candidates."
-    return model(*batch_inputs(src, split, cands, rows, next(model.parameters()).device))
+def score_batch(model, src: FeatureSource, split: str, cands: Candidates, rows: torch.Tensor, answers=None) -> dict:
+    """Scores {'S^T','S^V','S^O','S*'} [b,C] of mentions `rows` of `split` against their candidates: one path for both
+    stages. A stage-2 model (one with an `infusion`) takes the mentions' encoded `answers` first (None: no answers)."""
+    dev = next(model.parameters()).device
+    men, ent, inv, mask = batch_inputs(src, split, cands, rows, dev)
+    if not hasattr(model, 'infusion'): return model(men, ent, inv, mask)
+    a = {k: v[rows].to(dev) for k, v in answers.feats.items()} if answers is not None and answers.R > 0 else None
+    return model(men, a, ent, inv, mask)
 
 def stage1_loss(model, batch) -> torch.Tensor:
     "Eq. 7 on one batch `(src, split, cands, rows)`; rows whose gold is not among the candidates are skipped."
@@ -238,14 +243,14 @@ def stage1_loss(model, batch) -> torch.Tensor:
     return matcher_loss(s, cands.gold[rows].to(s['S*'].device))
 
 @torch.no_grad()
-def predict_scores(model: Matcher, src: FeatureSource, split: str, cands: Candidates, batch_size: int = 256,
-                   key: str = 'S*') -> torch.Tensor:
-    "Score matrix `key` [N,C] of every mention of `split` (padding -inf), model in eval mode."
+def predict_scores(model, src: FeatureSource, split: str, cands: Candidates, batch_size: int = 256,
+                   key: str = 'S*', answers=None) -> torch.Tensor:
+    "Score matrix `key` [N,C] of every mention of `split` (padding -inf), model in eval mode (a stage-2 model: with `answers`)."
     was = model.training; model.eval()
     enc_was = src.encoder.training; src.encoder.eval()
     if src.finetune: src.invalidate()          # the encoder moved since the last evaluation
     try:
-        out = [score_batch(model, src, split, cands, torch.arange(a, min(a + batch_size, len(cands.gold))))[key].cpu()
+        out = [score_batch(model, src, split, cands, torch.arange(a, min(a + batch_size, len(cands.gold))), answers)[key].cpu()
                for a in range(0, len(cands.gold), batch_size)]
     finally:
         model.train(was); src.encoder.train(enc_was)
