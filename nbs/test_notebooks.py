@@ -1,4 +1,4 @@
-"""pytest entry point for the notebook tests: one pytest item per notebook in nbs/.
+"""pytest entry point for the notebook tests: one pytest item per notebook in nbs/ (experiments) and nbs/api/ (library).
 
 Each notebook runs in a fresh process under nbdev's own test runner (`nbdev_test --path`),
 which sets IN_TEST=1, so every notebook uses the `smoke` preset (thinklinker.config).
@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 NBS = Path(__file__).resolve().parent
-NOTEBOOKS = sorted(p for p in NBS.glob('*.ipynb') if not p.name.startswith(('_', '.')))
+NOTEBOOKS = sorted((p for p in [*NBS.glob('*.ipynb'), *NBS.glob('api/*.ipynb')] if not p.name.startswith(('_', '.'))),
+                   key=lambda p: p.name)
 
 @pytest.fixture(scope='session')
 def test_outputs():

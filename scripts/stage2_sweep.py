@@ -1,5 +1,9 @@
-import os, sys, time, json, torch
+"""Demo preset, simulated LLM: stage 1 (frozen and fine-tuned encoder), the R = 0..5 curve and the ANW x RGA grid.
+Usage: OUT=DIR .venv/bin/python scripts/stage2_sweep.py [--device cuda|cpu]   (default: cuda when present)"""
+import os, sys, time, json, argparse, torch
 sys.path.insert(0, os.getcwd())
+_ap = argparse.ArgumentParser(description=__doc__); _ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+DEVICE = _ap.parse_args().device
 from thinklinker.config import get_preset, seed_everything
 from thinklinker.synth import synthmel
 from thinklinker.encoders import tiny_clip
@@ -11,7 +15,7 @@ OUT = os.environ.get('OUT', '.'); res = {}
 def dump(): json.dump(res, open(os.path.join(OUT, 'stage2_sweep.json'), 'w'), indent=1)
 def pick(t): return {k: {m: round(v, 2) for m, v in t[k].items()} for k in ('all', 'weak_context') if k in t}
 p = get_preset('demo'); t0 = time.time()
-ds = synthmel('demo', seed=0); enc = tiny_clip(p, seed=0, entities=ds.kb, device='cuda', progress=False)
+ds = synthmel('demo', seed=0); enc = tiny_clip(p, seed=0, entities=ds.kb, device=DEVICE, progress=False)
 res['setup_s'] = round(time.time() - t0, 1)
 t = time.time(); s1 = train_stage1(ds, enc, p, seed=0, finetune_encoder=False, progress=False)
 res['stage1_frozen'] = pick(s1.test); res['stage1_frozen_s'] = round(time.time() - t, 1); dump(); print('s1', res['stage1_frozen'], flush=True)

@@ -1,21 +1,31 @@
-import os, sys, time, json, torch
+"""ViT-B-32 feature throughput and a paper-configuration stage-1 step (low-rank vs tensor fusion: time, peak memory).
+Usage: .venv/bin/python scripts/gpu_bench.py [--device cuda|cpu]   (default: cuda when present)"""
+import os, sys, time, json, argparse, torch
 sys.path.insert(0, os.getcwd())
+_ap = argparse.ArgumentParser(description=__doc__); _ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+DEVICE = _ap.parse_args().device
+CUDA = DEVICE.startswith('cuda')
 from thinklinker.encoders import ClipEncoder
 from thinklinker.matcher import Matcher, MatcherConfig, matcher_loss
 from thinklinker.fusion import count_params
-dev = torch.device('cuda'); torch.manual_seed(0)
-out = {'gpu': torch.cuda.get_device_name(0), 'torch': torch.__version__}
+dev = torch.device(DEVICE); torch.manual_seed(0)
+out = {'device': torch.cuda.get_device_name(dev) if CUDA else DEVICE, 'torch': torch.__version__}
+def _reset_peak():
+    if CUDA: torch.cuda.reset_peak_memory_stats()
+def _peak() -> float: return torch.cuda.max_memory_allocated() if CUDA else float('nan')
+def _sync():
+    if CUDA: torch.cuda.synchronize()
 def timeit(fn, n=20, warm=3):
     for _ in range(warm): fn()
-    torch.cuda.synchronize(); t = time.perf_counter()
+    _sync(); t = time.perf_counter()
     for _ in range(n): fn()
-    torch.cuda.synchronize(); return (time.perf_counter() - t) / n
-enc = ClipEncoder('ViT-B-32', pretrained='random', device='cuda')
+    _sync(); return (time.perf_counter() - t) / n
+enc = ClipEncoder('ViT-B-32', pretrained='random', device=DEVICE)
 out['vitb32_params_M'] = sum(p.numel() for p in enc.parameters()) / 1e6
 texts = ['Apple. Shares of Apple rose on Monday after the company reported record iPhone sales in the quarter.'] * 256
 ids = enc.tokenize(texts); x = torch.randn(256, 3, 224, 224, device=dev)
 for prec in ('fp32', 'bf16'):
-    ctx = torch.autocast('cuda', dtype=torch.bfloat16) if prec == 'bf16' else torch.autocast('cuda', enabled=False)
+    ctx = torch.autocast(dev.type, dtype=torch.bfloat16) if prec == 'bf16' else torch.autocast(dev.type, enabled=False)
     with torch.no_grad(), ctx:
         ti = timeit(lambda: enc.encode_image_tensor(x)); tt = timeit(lambda: enc.encode_text(texts))
     out[f'encode_{prec}_images_per_s_b256'] = round(256 / ti); out[f'encode_{prec}_texts_per_s_b256'] = round(256 / tt)
@@ -34,7 +44,7 @@ for fusion in ('lowrank', 'tensor'):
     gold = torch.zeros(B, dtype=torch.long, device=dev)
     cand = torch.arange(B * C, device=dev).view(B, C)
     def step():
-        with torch.autocast('cuda', dtype=torch.bfloat16):
+        with torch.autocast(dev.type, dtype=torch.bfloat16):
             t = enc.encode_text(tx); v = enc.encode_image_tensor(img)
             f = {'text_local': t['local'], 'text_mask': t['mask'], 'text_global': t['global'],
                  'image_local': v['local'], 'image_global': v['global'], 'image_present': v['present']}
@@ -42,9 +52,9 @@ for fusion in ('lowrank', 'tensor'):
             s = m(men, ent, cand)
             loss = matcher_loss({k: vv.float() for k, vv in s.items()}, gold)
         opt.zero_grad(); loss.backward(); opt.step()
-    torch.cuda.reset_peak_memory_stats()
+    _reset_peak()
     dt = timeit(step, n=10, warm=2)
-    out[f'stage1_step_{fusion}_s'] = round(dt, 4); out[f'stage1_step_{fusion}_peak_GiB'] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+    out[f'stage1_step_{fusion}_s'] = round(dt, 4); out[f'stage1_step_{fusion}_peak_GiB'] = round(_peak() / 2**30, 2)
     # matcher only on frozen features (stage 2 / cached mode), fp32
     enc.eval(); [p.requires_grad_(False) for p in enc.parameters()]
     with torch.no_grad():
@@ -55,9 +65,9 @@ for fusion in ('lowrank', 'tensor'):
     opt2 = torch.optim.AdamW(m.parameters(), lr=1e-4)
     def mstep():
         loss = matcher_loss(m(men, ent, cand), gold); opt2.zero_grad(); loss.backward(); opt2.step()
-    torch.cuda.reset_peak_memory_stats()
+    _reset_peak()
     out[f'matcher_only_step_{fusion}_ms'] = round(1000 * timeit(mstep, n=30), 2)
-    out[f'matcher_only_{fusion}_peak_GiB'] = round(torch.cuda.max_memory_allocated() / 2**30, 3)
-    del m, opt, opt2; torch.cuda.empty_cache()
+    out[f'matcher_only_{fusion}_peak_GiB'] = round(_peak() / 2**30, 3)
+    del m, opt, opt2; (torch.cuda.empty_cache() if CUDA else None)
 print(json.dumps(out, indent=1))
 json.dump(out, open(os.path.join(os.environ.get('OUT', '.'), 'gpu_bench.json'), 'w'), indent=1)

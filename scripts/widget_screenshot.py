@@ -3,9 +3,9 @@ demo cases and render what it shows to PNG, without a browser or a Jupyter front
 
 Two steps, two environments (the renderer is not a dependency of the workbench):
 
-    .venv/bin/python nbs/scripts/widget_screenshot.py html OUT_DIR [--preset demo]   # writes OUT_DIR/browser-*.html
+    .venv/bin/python scripts/widget_screenshot.py html OUT_DIR [--preset demo]   # writes OUT_DIR/browser-*.html
     python -m venv /tmp/shot && /tmp/shot/bin/pip install weasyprint pymupdf
-    /tmp/shot/bin/python nbs/scripts/widget_screenshot.py png OUT_DIR                 # each .html -> .png
+    /tmp/shot/bin/python scripts/widget_screenshot.py png OUT_DIR                 # each .html -> .png
 
 Step 1 rebuilds the case studies from the cached stage-1 model (run `case_studies` first),
 clicks through filter / mention / round buttons, and saves `CaseBrowser.snapshot_html()`

@@ -1,7 +1,7 @@
 """Regenerate the shipped demo encoder (thinklinker/weights/world-clip-tl-tiny-demo-s0.safetensors).
 
-    .venv/bin/python nbs/scripts/pretrain_demo_clip.py            # train (about 12-15 min on 2 CPU cores), compare with the shipped file
-    .venv/bin/python nbs/scripts/pretrain_demo_clip.py --ship     # ... and overwrite the shipped file with the new weights
+    .venv/bin/python scripts/pretrain_demo_clip.py            # train (about 12-15 min on 2 CPU cores), compare with the shipped file
+    .venv/bin/python scripts/pretrain_demo_clip.py --ship     # ... and overwrite the shipped file with the new weights
 
 The recipe is `thinklinker.worldclip.world_recipe('demo')` on SynthMEL demo seed 0, two torch threads.
 Stated tolerance: with the same torch version and thread count the new weights equal the shipped
