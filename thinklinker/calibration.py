@@ -32,6 +32,7 @@ def _jitter(s: torch.Tensor, seed: int) -> torch.Tensor:
 # stage-2 setting (stage 1 from the cache, the dialogue, stage 2) and the two single-modality matchers
 CAL_PARTS = ('stages', *LLM_SETTINGS, 'text_only', 'image_only')
 
+# %% ../nbs/api/13_calibration.ipynb #c010s1
 def calibration_units(seeds) -> list[dict]:
     """(seed, part) units of `calibration_seed` for `parallel_units`: every seed's stage 1 first, then the stage-2 parts
     seed by seed (a seed's stage 1 is in the cache before they start, on two or more workers), then the single-modality
@@ -39,6 +40,7 @@ def calibration_units(seeds) -> list[dict]:
     return ([{'seed': s, 'part': 'stages'} for s in seeds] + [{'seed': s, 'part': p} for s in seeds for p in LLM_SETTINGS]
             + [{'seed': s, 'part': p} for p in ('text_only', 'image_only') for s in seeds])
 
+# %% ../nbs/api/13_calibration.ipynb #c010s2
 def calibration_seed(seed: int, part: str = 'all', preset: str = 'demo', data: str = 'synthmel', clip_weights=None, rounds=None,
                      out_dir=None, threads: int | None = 1, progress: bool = False, overrides=None) -> list[dict]:
     "Rows (see `COLUMNS`) of the methods of `part` ('all' or one of `CAL_PARTS`) for one `seed`, plus a 'seconds' column per method."
@@ -100,6 +102,7 @@ def _targets(M, S):
             ("stage2_k0.8 - stage1 on all >= 3 x max seed std", d / sd if sd > 0 else float('inf'), d >= 3 * sd)]
     return out
 
+# %% ../nbs/api/13_calibration.ipynb #c014s1
 def check_targets(df: pd.DataFrame) -> pd.DataFrame:
     "The targets of the calibration table evaluated on results `df` (columns `COLUMNS`): check, measured, holds."
     M = df.pivot_table(index='method', columns='tag', values='H@1', aggfunc='mean')

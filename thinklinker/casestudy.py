@@ -49,6 +49,7 @@ class Case:
 FILTERS = {'all': lambda c: True, 'improved': lambda c: c.outcome == 'improved', 'worsened': lambda c: c.outcome == 'worsened',
            'unchanged': lambda c: c.outcome == 'unchanged', 'failure': lambda c: c.failure}
 
+# %% ../nbs/api/12_casestudy.ipynb #c005s1
 def filter_cases(cases: list, kind: str) -> list:
     "The cases of one filter: all, improved, worsened, unchanged, failure (gold not first after the last round)."
     if kind not in FILTERS: raise KeyError(f'unknown filter {kind!r}; choose from {list(FILTERS)}')
@@ -67,6 +68,7 @@ def _upto(ans, r: int):
     f['text_local'] = f['text_local'] * present[..., None, None]
     return AnswerFeatures(f, int((~present.any(1)).sum()), ans.R)
 
+# %% ../nbs/api/12_casestudy.ipynb #c007s1
 @torch.no_grad()
 def round_scores(stage1, stage2_model, ans, split: str = 'test') -> list:
     "[scores after round r for r = 0..R]: round 0 is stage 1's; round r the stage-2 model with answers 1..r."
@@ -76,6 +78,7 @@ def round_scores(stage1, stage2_model, ans, split: str = 'test') -> list:
     s0 = stage1.test_scores if split == 'test' else predict_scores(stage1.model, stage1.src, split, c)
     return [s0] + [stage2_predict(stage2_model, stage1.src, split, c, _upto(ans, r)) for r in range(1, ans.R + 1)]
 
+# %% ../nbs/api/12_casestudy.ipynb #c007s2
 def build_cases(ds, stage1, scores: list, records: list, split: str = 'test') -> list:
     "`Case`s of every mention of `split` from `round_scores` output and the dialogue records."
     from thinklinker.train import rankings
@@ -95,6 +98,7 @@ def build_cases(ds, stage1, scores: list, records: list, split: str = 'test') ->
         cases.append(Case(mid, m.mention, m.sentence, m.image, m.gold, tuple(m.tags), ranks, dia, names))
     return cases
 
+# %% ../nbs/api/12_casestudy.ipynb #c007s3
 def outcome_counts(cases: list) -> dict:
     "Number of cases per filter."
     return {k: len(filter_cases(cases, k)) for k in FILTERS}
@@ -106,6 +110,7 @@ def _img_tag(path, size: int = 160) -> str:
     mime = 'image/png' if str(path).lower().endswith('.png') else 'image/jpeg'
     return f'<img src="data:{mime};base64,{b}" width="{size}" height="{size}" style="image-rendering:pixelated;border:1px solid #ccc"/>'
 
+# %% ../nbs/api/12_casestudy.ipynb #c011s1
 def _ent(case: Case, q: str, short: bool = False) -> str:
     name, desc = case.names.get(q, (q, ''))
     g = q == case.gold
@@ -114,6 +119,7 @@ def _ent(case: Case, q: str, short: bool = False) -> str:
     if desc: s += f'<br/><span style="color:#666;font-size:{80 if short else 85}%">{html.escape(textwrap.shorten(desc, 60 if short else 120))}</span>'
     return s
 
+# %% ../nbs/api/12_casestudy.ipynb #c011s2
 def case_html(case: Case, upto: int | None = None, k: int = 3, label: str = '') -> str:
     "HTML of `case` with rounds 0..`upto` (default all): image, context, top-`k` per round, gold marked."
     upto = case.R if upto is None else max(0, min(upto, case.R))
@@ -141,6 +147,7 @@ def case_html(case: Case, upto: int | None = None, k: int = 3, label: str = '') 
             f'</div></div><table style="border-collapse:collapse;margin-top:6px"><tr><th style="padding:4px 8px">Round</th>'
             f'<th style="padding:4px 8px">gold rank</th>{th}</tr>{"".join(rows)}</table></div>')
 
+# %% ../nbs/api/12_casestudy.ipynb #c011s3
 def export_html(cases: list, path, label: str = '', title: str = 'ThinkLinker case studies') -> Path:
     "A standalone HTML file (images inlined) of `cases` with every round, written atomically."
     from thinklinker.config import atomic_write_text

@@ -25,6 +25,7 @@ def _ipc_kernel_manager():
         def _transport_default(self): return 'ipc'
     return IPCKernelManager
 
+# %% ../nbs/api/90_cli.ipynb #c006s1
 def notebook_parameters(name: str) -> dict:
     "The parameters cell of `nbs/<name>.ipynb` as {name: default source text}."
     import ast, nbformat
@@ -35,6 +36,7 @@ def notebook_parameters(name: str) -> dict:
     return {t.id: ast.get_source_segment(cell.source, a.value) for a in ast.parse(cell.source).body
             if isinstance(a, ast.Assign) for t in a.targets if isinstance(t, ast.Name)}
 
+# %% ../nbs/api/90_cli.ipynb #c006s2
 def parse_params(pairs, notebooks) -> dict:
     "`[(name, value), ...]` from `-p` as papermill parameters; values as Python literals where they parse; a name no notebook has is refused."
     import ast
@@ -49,6 +51,7 @@ def parse_params(pairs, notebooks) -> dict:
         raise ValueError(f"{where} parameter {unknown}; " + '; '.join(f"{n}: {' '.join(sorted(k))}" for n, k in known.items()))
     return out
 
+# %% ../nbs/api/90_cli.ipynb #c006s3
 def run_notebook(name: str, params: dict | None = None, out: Path | None = None) -> Path:
     "Execute `nbs/<name>.ipynb` with papermill into `outputs/<name>/<name>.ipynb`; returns the output path."
     import os, papermill as pm
@@ -68,6 +71,7 @@ def run_notebook(name: str, params: dict | None = None, out: Path | None = None)
     tmp.replace(out)
     return out
 
+# %% ../nbs/api/90_cli.ipynb #c006s4
 def _run_all(names, params):
     unknown = [n for n in names if n not in EXPERIMENTS]
     if unknown: raise ValueError(f"unknown notebook(s) {unknown}; experiments: {' '.join(EXPERIMENTS)}")
@@ -86,6 +90,7 @@ def _run_all(names, params):
         files = sorted(p.name for p in d.iterdir() if p.suffix in ('.md', '.png', '.csv', '.html') and not p.name.startswith('.'))
         print(f"  {d}/: {', '.join(files[:8])}{' ...' if len(files) > 8 else ''}")
 
+# %% ../nbs/api/90_cli.ipynb #c006s5
 def _cmd_demo(args): _run_all(args.notebooks or (EXPERIMENTS if args.all else DEMO_NOTEBOOKS), args.param)
 
 def _cmd_run(args): _run_all([args.experiment], args.param)
@@ -101,12 +106,14 @@ def _cmd_data_synth(args):
     print(f"SynthMEL preset={args.preset} seed={args.seed}: generated in {dt:.1f} s -> {out}")
     print(synth_stats(ds).to_string()); print(ds.report)
 
+# %% ../nbs/api/90_cli.ipynb #c010s1
 def _cmd_data_import(args):
     from thinklinker.data import import_melbench, load_dataset
     t0 = time.time(); out = import_melbench(args.source, args.out, seed=args.seed); dt = time.time() - t0
     print(f"imported {args.source or 'Wikidata-MEL (shared)'} in {dt:.1f} s -> {out}")
     print(load_dataset(out, check_images='exists').report)
 
+# %% ../nbs/api/90_cli.ipynb #c010s2
 def _cmd_data_validate(args):
     from thinklinker.data import load_dataset, candidate_recall
     how = {'decode': 'decode', 'exists': 'exists', 'none': False}[args.images]
@@ -118,6 +125,7 @@ def _cmd_data_validate(args):
         print(f"name-similarity candidates, {split or 'all'} split: " + ', '.join(f'{k} {v:.2f}%' for k, v in r.items())
               + f" ({time.time()-t0:.1f} s)")
 
+# %% ../nbs/api/90_cli.ipynb #c010s3
 def _add_data_parser(sub):
     d = sub.add_parser('data', help='benchmarks: generate SynthMEL, import MELBench, validate a dataset folder')
     ds = d.add_subparsers(dest='data_cmd', required=True)
@@ -155,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_parser(sub)
     return p
 
+# %% ../nbs/api/90_cli.ipynb #c012s1
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `thinklinker` console script."
     args = build_parser().parse_args(argv)

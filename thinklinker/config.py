@@ -73,11 +73,13 @@ DATASET_SETTINGS: dict[str, dict] = {
 }
 PAPER_LR = {k: {'stage1': v['lr_stage1'], 'stage2': v['lr_stage2']} for k, v in DATASET_SETTINGS.items()}
 
+# %% ../nbs/api/00_config.ipynb #c007s1
 def dataset_key(name: str) -> str | None:
     "'wikimel' or 'wikidiverse' when a dataset's name (or folder) says so, else None."
     n = str(name).lower().replace('-', '').replace('_', '')
     return next((k for k in DATASET_SETTINGS if k in n), None)
 
+# %% ../nbs/api/00_config.ipynb #c007s2
 def preset_for(preset: 'Preset', dataset: str = '', overrides: dict | None = None) -> 'Preset':
     "`preset` with the paper's settings for `dataset` (paper preset only), then `overrides` ({Preset field: value})."
     extra = dict(DATASET_SETTINGS.get(dataset_key(dataset), {})) if preset.name == 'paper' else {}
@@ -143,6 +145,7 @@ def project_root(start: str | Path | None = None) -> Path | None:
             return d
     return None
 
+# %% ../nbs/api/00_config.ipynb #c020s1
 def outputs_dir(*parts: str, create: bool = True) -> Path:
     "Path under the outputs folder (see above), created if `create`."
     env = os.environ.get(OUTPUTS_ENV, '').strip()
@@ -166,6 +169,7 @@ def current_umask() -> int:
     m = os.umask(0o22); os.umask(m)
     return m
 
+# %% ../nbs/api/00_config.ipynb #c023s1
 def umask_mode(directory: bool = False) -> int:
     "The mode `open()` (0666) or `mkdir()` (0777) would give a new file or folder under the current umask."
     return (0o777 if directory else 0o666) & ~current_umask()
@@ -184,6 +188,7 @@ def atomic_path(dest: str | Path, suffix: str = ''):
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
         raise
 
+# %% ../nbs/api/00_config.ipynb #c023s2
 def atomic_write_text(dest: str | Path, text: str, encoding: str = 'utf-8') -> Path:
     "Write `text` to `dest` atomically."
     with atomic_path(dest) as tmp: Path(tmp).write_text(text, encoding=encoding)

@@ -84,6 +84,7 @@ class LoadReport:
         return '\n'.join(f"{k:<{w}}  {v}" for k, v in rows)
     __repr__ = __str__
 
+# %% ../nbs/api/01_data.ipynb #c009s1
 @dataclass
 class MELDataset:
     "A loaded MEL dataset: KB, QID -> KB index, mentions per split, and the load report."
@@ -111,6 +112,7 @@ def _read_json(path: Path):
     except UnicodeDecodeError as e:
         raise DataError(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
 
+# %% ../nbs/api/01_data.ipynb #c011s1
 def _tname(v): return type(v).__name__
 
 def _field(rec, key, types, path, i, rid, required=True, default=None):
@@ -124,6 +126,7 @@ def _field(rec, key, types, path, i, rid, required=True, default=None):
         raise DataError(path, f"expected {want}, got {_tname(v)} {v!r:.40}", i, rid, key)
     return v
 
+# %% ../nbs/api/01_data.ipynb #c011s2
 def _str_list(rec, key, path, i, rid, required=False):
     v = _field(rec, key, list, path, i, rid, required=required)
     if v is None: return None
@@ -131,6 +134,7 @@ def _str_list(rec, key, path, i, rid, required=False):
         if not isinstance(x, str): raise DataError(path, f"item {j}: expected str, got {_tname(x)}", i, rid, key)
     return v
 
+# %% ../nbs/api/01_data.ipynb #c011s3
 def _records(path):
     "The list of JSON objects in `path`."
     data = _read_json(path)
@@ -166,6 +170,7 @@ def _find_name(root: Path) -> str:
     if len(names) != 1: raise DataError(root, f"expected exactly one <name>_train.json, found {names or 'none'}; pass name=")
     return names[0]
 
+# %% ../nbs/api/01_data.ipynb #c014s1
 def load_dataset(root, name: str | None = None, splits=('train', 'dev', 'test'), check_images='decode') -> MELDataset:
     "Load and validate a dataset in the MIMIC layout; defects are counted in `.report` or raise `DataError`."
     root = Path(root)
@@ -254,6 +259,7 @@ def atomic_dir(dest, overwrite: bool = True):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
 
+# %% ../nbs/api/01_data.ipynb #c016s1
 def guard_replace(out, marker: str) -> Path:
     "Refuse to replace `out` unless it is absent, empty, or holds `marker` (a folder this library generated)."
     out = Path(out)
@@ -261,6 +267,7 @@ def guard_replace(out, marker: str) -> Path:
         raise ValueError(f"refusing to replace {out}: it exists and was not generated here (no {marker}); choose another --out")
     return out
 
+# %% ../nbs/api/01_data.ipynb #c016s2
 def _dump(path, obj, one_line=False):
     with atomic_path(path) as t:
         Path(t).write_text(json.dumps(obj, ensure_ascii=False, indent=None if one_line else 1) + '\n', encoding='utf-8')
@@ -279,12 +286,14 @@ def write_records(root, name: str, entities: list[dict], splits: dict[str, list[
             p = tmp / rel; p.parent.mkdir(parents=True, exist_ok=True); p.write_bytes(data() if callable(data) else data)
     return root
 
+# %% ../nbs/api/01_data.ipynb #c016s3
 def _rel_image(img: Path | None, sub: str, stem: str, files: dict) -> str:
     if img is None: return ''
     rel = f"{stem}{Path(img).suffix}"
     files[f'{sub}/{rel}'] = Path(img).read_bytes()
     return rel
 
+# %% ../nbs/api/01_data.ipynb #c016s4
 def write_dataset(ds: MELDataset, root, name: str | None = None, overwrite=False) -> Path:
     "Write `ds` in the MIMIC layout to `root` (images copied); never over `ds.root` itself."
     root = Path(root)
@@ -310,6 +319,7 @@ def _png_bytes(color=(200, 30, 30), size=8) -> bytes:
     from PIL import Image
     b = io.BytesIO(); Image.new('RGB', (size, size), color).save(b, format='PNG'); return b.getvalue()
 
+# %% ../nbs/api/01_data.ipynb #c018s1
 def _tiny_records():
     ents = [dict(id='Q1', type='entity', entity_name='Mercury', attr='Mercury is a planet.', image_list=['Q1.png']),
             dict(id='Q2', type='entity', entity_name='Mercury', attr='Mercury is a chemical element.', image_list=[]),
@@ -322,6 +332,7 @@ def _tiny_records():
              'mention_image/3.png': _png_bytes((9, 9, 9))}
     return ents, {'train': tr, 'dev': dv, 'test': te}, files
 
+# %% ../nbs/api/01_data.ipynb #c018s2
 def _tiny(root, edit=None):
     "Write the tiny dataset to `root`, after `edit(ents, splits, files)` changes it in place."
     ents, splits, files = _tiny_records()
@@ -335,6 +346,7 @@ def _feats(s: str) -> tuple[list[str], list[str]]:
     grams = [t[i:i + 3] for w in toks for t in [f'#{w}#'] for i in range(max(1, len(t) - 2))]
     return toks, grams
 
+# %% ../nbs/api/01_data.ipynb #c029s1
 class NameIndex:
     "TF-IDF index over entity names: word-token and character-3-gram cosine, averaged."
     def __init__(self, names: list[str]):
@@ -408,6 +420,7 @@ def _base_candidates(ds, ms, n, mode, seed):
         return [rng.choice(N, n, replace=False) for _ in ms]
     raise ValueError(f"mode must be 'name' or 'kb', not {mode!r}")
 
+# %% ../nbs/api/01_data.ipynb #c031s1
 def build_candidates(ds: MELDataset, split: str, n: int | None = None, mode: str = 'name', include_gold: bool = True,
                      seed: int = 0, use_file: bool = True) -> list[list[int]]:
     "KB indices of the candidates of each mention of `split`, deterministically shuffled (gold position balanced)."
@@ -431,6 +444,7 @@ def build_candidates(ds: MELDataset, split: str, n: int | None = None, mode: str
         out.append(others)
     return out
 
+# %% ../nbs/api/01_data.ipynb #c031s2
 def candidate_recall(ds: MELDataset, split: str | None = None, ns=(10, 100), mode='name', seed=0) -> dict:
     "Recall@n (percent) of the candidate generator, gold not forced in, file candidates ignored."
     ms = ds.mentions(split); k = max(ns)
@@ -489,6 +503,7 @@ def _read_melbench(source: Path) -> dict:
     if not isinstance(data, dict): raise DataError(source, f"expected a JSON object keyed by sample id, got {_tname(data)}")
     return data
 
+# %% ../nbs/api/01_data.ipynb #c038s1
 def melbench_records(source) -> tuple[list[dict], list[list[dict]]]:
     "KB records (gold entities, sorted by QID) and mention records grouped by caption."
     data = _read_melbench(source); labels, groups = {}, []
@@ -512,6 +527,7 @@ def melbench_records(source) -> tuple[list[dict], list[list[dict]]]:
             for q in sorted(labels, key=qkey)]
     return ents, groups
 
+# %% ../nbs/api/01_data.ipynb #c038s2
 def split_groups(groups: list, fractions=(0.7, 0.1, 0.2), seed: int = 0, names=('train', 'dev', 'test')) -> dict:
     "Shuffle `groups` with `seed` and cut them by `fractions` into named splits of flattened records."
     order = np.random.default_rng(seed).permutation(len(groups))
@@ -519,6 +535,7 @@ def split_groups(groups: list, fractions=(0.7, 0.1, 0.2), seed: int = 0, names=(
     bounds = [0, *cuts]
     return {n: [r for gi in order[bounds[j]:bounds[j + 1]] for r in groups[gi]] for j, n in enumerate(names)}
 
+# %% ../nbs/api/01_data.ipynb #c038s3
 def import_melbench(source=None, out=None, seed: int = 0, name: str | None = None, overwrite: bool = True) -> Path:
     "Convert a MELBench `.zip`/`.json` (default: shared Wikidata-MEL) into the MIMIC layout; returns the folder."
     source = Path(source) if source else melbench_path('Wikidata-MEL')

@@ -79,6 +79,7 @@ CVR_STRICT = """
 
 Your previous answer was rejected because {problems}. Answer again in one or two short affirmative sentences about "{mention}", starting with what kind of thing it is in this context, and without any negative word (not, no, never, none, nothing)."""
 
+# %% ../nbs/api/09_dialogue.ipynb #c006s1
 def _one_line(s: str, limit: int = 1000) -> str:
     s = re.sub(r'\s+', ' ', str(s or '')).strip()
     return s[:limit].rstrip() + ('...' if len(s) > limit else '')
@@ -89,6 +90,7 @@ def eqg_prompt(name: str, desc: str, previous: list[str], rounds: int = 3) -> tu
     return (EQG_SYSTEM.format(rounds=rounds),
             EQG_USER.format(name=_one_line(name, 200), desc=_one_line(desc) or '(missing)', previous=prev))
 
+# %% ../nbs/api/09_dialogue.ipynb #c006s2
 def cvr_prompt(mention: str, context: str, question: str) -> tuple[str, str]:
     "(system, user) of the Context Verification Responder for a mention, its context and a question."
     return CVR_SYSTEM, CVR_USER.format(mention=_one_line(mention, 200), context=_one_line(context) or '(missing)',
@@ -100,6 +102,7 @@ _AUX = {'is', 'are', 'was', 'were', 'am', 'do', 'does', 'did', 'can', 'could', '
 _NEG = re.compile(r"\b(not|no|never|none|nothing|nobody|neither|nor|cannot)\b|n't\b", re.I)
 _LABEL = re.compile(r'^\s*(\*\*)?\s*(question|answer|q\d*|a\d+)\s*(\*\*)?\s*[:.)-]\s*', re.I)
 
+# %% ../nbs/api/09_dialogue.ipynb #c009s1
 def clean_question(text: str) -> tuple[str, list[str]]:
     "Normalise a generated question; returns (question, info flags)."
     t = _LABEL.sub('', (text or '').strip()).strip().strip('"\'` *').strip()
@@ -110,6 +113,7 @@ def clean_question(text: str) -> tuple[str, list[str]]:
     lines = [l for l in t.splitlines() if l.strip()]
     return re.sub(r'\s+', ' ', lines[0] if lines else '').strip(), []
 
+# %% ../nbs/api/09_dialogue.ipynb #c009s2
 def _names(name: str) -> list[str]:
     base = re.sub(r'\s*[\(,].*$', '', name or '').strip()
     return [n for n in {(name or '').strip().lower(), base.lower()} if len(n) >= 2]
@@ -125,11 +129,13 @@ def check_question(q: str, name: str, previous: list[str] = ()) -> list[str]:
     if any(ql.rstrip('?').strip() == p.strip().lower().rstrip('?').strip() for p in previous): flags.append('repeat')
     return flags
 
+# %% ../nbs/api/09_dialogue.ipynb #c009s3
 def clean_answer(text: str) -> str:
     "Normalise a generated answer (labels stripped, whitespace collapsed)."
     t = re.sub(r'^\s*(the answer is|answer|a\d+)\s*[:.-]\s*', '', (text or '').strip(), flags=re.I)
     return re.sub(r'\s+', ' ', t).strip().strip('"')
 
+# %% ../nbs/api/09_dialogue.ipynb #c009s4
 def check_answer(a: str) -> list[str]:
     "Rule violations of a CVR answer."
     if not (a or '').strip(): return ['empty']
@@ -163,17 +169,20 @@ def load_dialogue(path: str | Path) -> list[dict]:
         out.append(r)
     return out
 
+# %% ../nbs/api/09_dialogue.ipynb #c013s1
 def _append_jsonl(path: Path, records: list[dict]):
     if not records: return
     with open(path, 'a', encoding='utf-8') as f:
         for r in records: f.write(json.dumps(r, ensure_ascii=False) + '\n')
         f.flush(); os.fsync(f.fileno())
 
+# %% ../nbs/api/09_dialogue.ipynb #c013s2
 def _rewrite_jsonl(path: Path, records: list[dict]):
     with atomic_path(path) as tmp:
         with open(tmp, 'w', encoding='utf-8') as f:
             for r in records: f.write(json.dumps(r, ensure_ascii=False) + '\n')
 
+# %% ../nbs/api/09_dialogue.ipynb #c013s3
 def answers_by_mention(records: list[dict]) -> dict[str, list[str]]:
     "The answer set A^i of every mention, in round order (the input of knowledge infusion)."
     out: dict[str, list[tuple[int, str]]] = {}
@@ -190,6 +199,7 @@ class DialogueRun:
     eqg_usage: Usage | None = None
     def __repr__(self): return f'DialogueRun({len(self.records)} records, {self.stats})'
 
+# %% ../nbs/api/09_dialogue.ipynb #c015s1
 def default_cache_path() -> Path:
     "Where `run_dialogue` keeps LLM responses unless told otherwise: `outputs/llm_cache/responses.sqlite`."
     return outputs_dir('llm_cache') / 'responses.sqlite'
@@ -199,6 +209,7 @@ def _as_llm(b, cache) -> LLM:
     if cache == 'auto': cache = default_cache_path()
     return LLM(b, cache or None)
 
+# %% ../nbs/api/09_dialogue.ipynb #c015s2
 def _ask_checked(llm, items, make, clean, check, strict, scope, decoding, concurrency, batch, progress, desc):
     """Ask each item's prompt; re-ask the rule breakers once with `strict` appended.
     Returns ([(text, info_flags, first_try_violations, kept_violations)], number of requests)."""
@@ -217,12 +228,14 @@ def _ask_checked(llm, items, make, clean, check, strict, scope, decoding, concur
             out[i] = (text, info, out[i][2], [f for f in check(text, items[i]) if f in RETRY_FLAGS])
     return out, len(reqs) + len(redo)
 
+# %% ../nbs/api/09_dialogue.ipynb #c015s3
 def _problems(flags) -> str:
     words = {'empty': 'it was empty', 'no_question': 'it was not a question', 'names_entity': 'it contained the entity name',
              'yes_no': 'it was a yes/no question', 'repeat': 'it repeated an earlier question',
              'negation': 'it used a negative word', 'too_long': 'it was longer than two sentences'}
     return ' and '.join(words.get(f, f) for f in flags)
 
+# %% ../nbs/api/09_dialogue.ipynb #c015s4
 def _top_candidates(mentions, rankings: dict, ents: dict, rounds: int) -> dict[str, list[str]]:
     "Each mention's first `rounds` ranked candidates, checked against the entities."
     cands = {}
@@ -234,6 +247,7 @@ def _top_candidates(mentions, rankings: dict, ents: dict, rounds: int) -> dict[s
         cands[m.id] = cs
     return cands
 
+# %% ../nbs/api/09_dialogue.ipynb #c015s5
 def _resume(out_path: Path, base: dict, cands: dict, resume: bool) -> tuple[dict, list]:
     "Records already in `out_path` ({(mention_id, round): record}) and those of other mentions (kept as they are)."
     done, extra = {}, []
@@ -253,6 +267,7 @@ def _resume(out_path: Path, base: dict, cands: dict, resume: bool) -> tuple[dict
     _rewrite_jsonl(out_path, old)            # drops a torn tail before appending
     return done, extra
 
+# %% ../nbs/api/09_dialogue.ipynb #c015s6
 def _round_records(rd, todo, cands, ents, prev, llm, qllm, rounds, scope, decoding, concurrency, batch, progress, base):
     "Round `rd` of Algorithm 1 for the mentions `todo`: EQG questions (Eq. 8), then CVR answers (Eq. 9). (records, requests)."
     cand = {m.id: ents[cands[m.id][rd - 1]] for m in todo}
@@ -274,6 +289,7 @@ def _round_records(rd, todo, cands, ents, prev, llm, qllm, rounds, scope, decodi
         new.append(r)
     return new, {'eqg': nq, 'cvr': na}
 
+# %% ../nbs/api/09_dialogue.ipynb #c015s7
 def _run_stats(mentions, rounds, records, n_requests, llm, qllm) -> dict:
     "Calls, cache hits, requests per mention, flagged and retried records of one run."
     other = qllm is not llm
@@ -286,6 +302,7 @@ def _run_stats(mentions, rounds, records, n_requests, llm, qllm) -> dict:
             'flagged': sum(bool([f for f in r['flags'] if not f.startswith(('q_retry', 'a_retry'))]) for r in records),
             'retried': sum(any(f.startswith(('q_retry', 'a_retry')) for f in r['flags']) for r in records)}
 
+# %% ../nbs/api/09_dialogue.ipynb #c015s8
 def run_dialogue(mentions, entities, rankings: dict[str, list[str]], backend, rounds: int = 3,
                  out_path: str | Path | None = None, cache: ResponseCache | str | Path | None = 'auto',
                  concurrency: int = 8, reuse: bool = True, decoding: dict | None = None, batch: bool = False,
@@ -339,6 +356,7 @@ _CTX = {'planet': '{} was bright in the evening sky.', 'record label': '{} signe
         'fruit': 'She ate an {} after lunch.', 'river': 'The {} flooded the forest.', 'island': 'They sailed to {}.',
         'programming language': 'The service was rewritten in {}.', 'snake': 'A {} was found in the garden.'}
 
+# %% ../nbs/api/09_dialogue.ipynb #c017s1
 def toy_world(n_mentions: int = 24, n_candidates: int = 4, seed: int = 0):
     "(knowledge dict, mentions, entities, rankings) of a tiny hand-made world with look-alike names."
     import random

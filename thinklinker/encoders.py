@@ -54,6 +54,7 @@ _WEIGHT_SUFFIXES = ('.safetensors', '.bin', '.pt', '.pth', '.ckpt')
 
 def _truthy(v) -> bool: return str(v or '').strip().lower() in ('1', 'true', 'yes', 'on')
 
+# %% ../nbs/api/03_encoders.ipynb #c010s1
 def hub_reachable(host: str = 'huggingface.co', port: int = 443, timeout: float = 3.0) -> bool:
     "Whether a TCP connection to the model hub opens within `timeout` seconds (DNS included)."
     ok = []
@@ -63,6 +64,7 @@ def hub_reachable(host: str = 'huggingface.co', port: int = 443, timeout: float 
     t = threading.Thread(target=_try, daemon=True); t.start(); t.join(timeout + 0.5)
     return bool(ok)
 
+# %% ../nbs/api/03_encoders.ipynb #c010s2
 def is_offline() -> bool:
     "True when `$HF_HUB_OFFLINE` is set or the hub cannot be reached."
     return _truthy(os.environ.get(HF_OFFLINE_ENV)) or not hub_reachable()
@@ -70,6 +72,7 @@ def is_offline() -> bool:
 def _looks_like_path(p) -> bool:
     return isinstance(p, Path) or os.sep in str(p) or str(p).lower().endswith(_WEIGHT_SUFFIXES) or os.path.exists(str(p))
 
+# %% ../nbs/api/03_encoders.ipynb #c010s3
 def _hf_cached_file(model_name: str, tag: str) -> str | None:
     "The local Hugging Face cache file for an open_clip tag, if it has been downloaded before."
     cfg = open_clip.get_pretrained_cfg(model_name, tag) or {}
@@ -87,6 +90,7 @@ def _hf_cached_file(model_name: str, tag: str) -> str | None:
             if isinstance(hit, str) and os.path.exists(hit): return hit
     return None
 
+# %% ../nbs/api/03_encoders.ipynb #c010s4
 def resolve_weights(model_name: str, pretrained) -> tuple[str | None, str]:
     "Decide where weights come from: (argument for open_clip's `pretrained`, a description). Fails fast and clearly."
     how = (f"pass pretrained='/path/to/checkpoint.safetensors' (a local open_clip or OpenAI CLIP checkpoint for "
@@ -139,6 +143,7 @@ def _weights_hash(model: nn.Module) -> str:
         h.update(memoryview(t.numpy()).cast('B'))
     return h.hexdigest()
 
+# %% ../nbs/api/03_encoders.ipynb #c016s1
 def _checkpoint_meta(path: str | None) -> dict:
     if not path or not str(path).endswith('.safetensors'): return {}
     with contextlib.suppress(Exception):
@@ -146,6 +151,7 @@ def _checkpoint_meta(path: str | None) -> dict:
         with safe_open(path, framework='pt') as f: return dict(f.metadata() or {})
     return {}
 
+# %% ../nbs/api/03_encoders.ipynb #c016s2
 def _pair(s): return tuple(s) if isinstance(s, (tuple, list)) else (s, s)
 
 @contextlib.contextmanager
@@ -428,6 +434,7 @@ def entity_text(e) -> str:
     name, desc = getattr(e, 'name', ''), getattr(e, 'desc', '')
     return f'{name}. {desc}'.strip() if name and desc and not desc.startswith(name) else (desc or name)
 
+# %% ../nbs/api/03_encoders.ipynb #c036s1
 def as_pairs(items) -> list[tuple]:
     "`(image, text)` pairs from pairs or Entity-like objects (`.image`, `.name`, `.desc`)."
     out = []
@@ -436,6 +443,7 @@ def as_pairs(items) -> list[tuple]:
         else: out.append((getattr(x, 'image', None), entity_text(x)))
     return out
 
+# %% ../nbs/api/03_encoders.ipynb #c036s2
 def _sentences(t: str) -> list[str]:
     s = [p.strip() for p in t.replace('\n', ' ').split('. ') if p.strip()]
     return [p if p.endswith('.') else p + '.' for p in s]
@@ -467,6 +475,7 @@ def _train_transform(encoder: ClipEncoder, scale=(0.6, 1.0)):
     return T.Compose([T.RandomResizedCrop(s, scale=scale, interpolation=T.InterpolationMode.BICUBIC),
                       T.RandomHorizontalFlip(), T.ToTensor(), encoder._norm])
 
+# %% ../nbs/api/03_encoders.ipynb #c039s1
 def _soft_clip_loss(logits, target):
     "Symmetric InfoNCE with soft targets (rows of `target` sum to 1; `target` symmetric)."
     return 0.5 * (torch.sum(-target * F.log_softmax(logits, 1), 1).mean() + torch.sum(-target * F.log_softmax(logits.T, 1), 1).mean())
@@ -554,6 +563,7 @@ def tiny_clip_path(preset, seed: int, data_fingerprint: str = '', model_name: st
     h = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
     return outputs_dir('cache', 'tiny_clip') / f'{model_name}-{p.name}-s{seed}-{h}.safetensors'
 
+# %% ../nbs/api/03_encoders.ipynb #c045s1
 def cached_encoder(path: Path, model_name: str, train, device=None) -> ClipEncoder:
     "The encoder saved at `path`, else `train()` -> (encoder, report) saved there; older files `<same prefix>-*.safetensors` removed."
     path = Path(path)
@@ -567,6 +577,7 @@ def cached_encoder(path: Path, model_name: str, train, device=None) -> ClipEncod
         if old != path: old.unlink(missing_ok=True)
     return enc
 
+# %% ../nbs/api/03_encoders.ipynb #c045s2
 def tiny_clip(preset=None, seed: int = 0, entities=None, device=None, progress: bool = True) -> ClipEncoder:
     "The tiny CLIP pre-trained on SynthMEL's KB for (`preset`, `seed`) (or on `entities`): loaded if cached, else trained once and saved."
     p = _as_preset(preset)
@@ -587,6 +598,7 @@ def tiny_clip(preset=None, seed: int = 0, entities=None, device=None, progress: 
         return enc, dict(report, preset=p.name, seed=seed)
     return cached_encoder(path, p.clip_model, train, device)
 
+# %% ../nbs/api/03_encoders.ipynb #c045s3
 def encoder_for_preset(preset=None, seed: int = 0, pretrained=None, device=None, progress: bool = True) -> ClipEncoder:
     "The encoder a preset calls for: `pretrained` weights when given, else the cached tiny CLIP of (`preset`, `seed`)."
     p = _as_preset(preset)

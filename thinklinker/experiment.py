@@ -43,6 +43,7 @@ def register_llm(kind: str, factory: Callable, usage: str, remote: bool = False)
     LLM_BACKENDS[kind] = factory
     return factory
 
+# %% ../nbs/api/11_experiment.ipynb #c009s1
 def _simulated(rest, ds, knowledge_rate, hallucination_rate, seed, opts):
     from thinklinker.llm import SimulatedLLM
     kj = Path(ds.root) / 'knowledge.json' if ds is not None else None
@@ -51,6 +52,7 @@ def _simulated(rest, ds, knowledge_rate, hallucination_rate, seed, opts):
                          f"{' (' + str(kj) + ')' if kj else ''}; pass llm='smollm2', 'anthropic:<model>' or 'openai:<model>@<url>'")
     return SimulatedLLM(kj, mentions=ds.mentions(), knowledge_rate=knowledge_rate, hallucination_rate=hallucination_rate, seed=seed)
 
+# %% ../nbs/api/11_experiment.ipynb #c009s2
 def _smollm2(rest, ds, knowledge_rate, hallucination_rate, seed, opts):
     from thinklinker.llm import TransformersBackend
     return TransformersBackend()
@@ -59,6 +61,7 @@ def _anthropic(rest, ds, knowledge_rate, hallucination_rate, seed, opts):
     from thinklinker.llm import AnthropicBackend
     return AnthropicBackend(rest, **opts)
 
+# %% ../nbs/api/11_experiment.ipynb #c009s3
 def _openai(rest, ds, knowledge_rate, hallucination_rate, seed, opts):
     from thinklinker.llm import OpenAICompatBackend
     model, _, url = rest.partition('@')   # a key is required by OpenAI's own endpoint; a local server at @<url> may need none
@@ -69,6 +72,7 @@ register_llm('smollm2', _smollm2, "'smollm2'")
 register_llm('anthropic', _anthropic, "'anthropic:<model>'", remote=True)
 register_llm('openai', _openai, "'openai:<model>@<base_url>'", remote=True)
 
+# %% ../nbs/api/11_experiment.ipynb #c009s4
 def make_llm(spec: str, ds=None, knowledge_rate: float = 0.8, hallucination_rate: float = 0.1, seed: int = 0):
     """A dialogue backend from `spec`, '<kind>[:<rest>]' with a kind of `LLM_BACKENDS`: 'simulated' | 'smollm2' |
     'anthropic:<model>' | 'openai:<model>[@<base_url>]'. Remote specs take '?timeout=<s>&retries=<n>' (defaults 60 s, 6: one
@@ -85,6 +89,7 @@ def make_llm(spec: str, ds=None, knowledge_rate: float = 0.8, hallucination_rate
 
 _LLM_OPTIONS = {'timeout': ('timeout', float), 'retries': ('max_retries', int)}
 
+# %% ../nbs/api/11_experiment.ipynb #c009s5
 def _llm_options(spec: str) -> tuple[str, dict]:
     "Split '<spec>?timeout=30&retries=2' into the spec and backend keywords."
     base, sep, q = spec.rpartition('?')
@@ -98,6 +103,7 @@ def _llm_options(spec: str) -> tuple[str, dict]:
         except ValueError: raise ValueError(f"llm spec {spec!r}: {k} must be a number, not {v!r}") from None
     return base, opts
 
+# %% ../nbs/api/11_experiment.ipynb #c009s6
 def llm_label(spec: str, knowledge_rate: float = 0.8, hallucination_rate: float = 0.1) -> str:
     "How figures and tables name the backend; a simulated LLM says so."
     if spec == 'simulated': return f'simulated LLM (knowledge {knowledge_rate:g}, hallucination {hallucination_rate:g})'
@@ -113,6 +119,7 @@ def register_dataset(name: str, loader: Callable, synthetic: bool = False):
     DATASETS[name] = loader
     return loader
 
+# %% ../nbs/api/11_experiment.ipynb #dsr1s1
 def _wikidata_mel(preset: str):
     from thinklinker.data import import_melbench, load_dataset
     out = outputs_dir('data', 'wikidata-mel', create=False)
@@ -122,6 +129,7 @@ def _wikidata_mel(preset: str):
 register_dataset('synthmel', lambda preset: __import__('thinklinker.synth', fromlist=['synthmel']).synthmel(preset, seed=0), synthetic=True)
 register_dataset('wikidata-mel', _wikidata_mel)
 
+# %% ../nbs/api/11_experiment.ipynb #dsr1s2
 def resolve_dataset(data, preset: str) -> tuple:
     "(MELDataset, synthetic) for `data`: a registered name (`DATASETS`) or a folder in the MIMIC layout."
     from thinklinker.data import load_dataset
@@ -176,6 +184,14 @@ class Experiment:
 
     def elapsed(self) -> float: return time.time() - self.started
 
+    def check_outputs(self, *figures: str, files=()) -> pd.DataFrame:
+        "The closing check of an experiment notebook: `results.csv`, each figure's PNG and SVG and each of `files` exist; returns results.csv."
+        paths = [self.out / 'results.csv', *(self.out / f'{s}.{e}' for s in figures for e in ('png', 'svg')), *(self.out / f for f in files)]
+        missing = [str(q) for q in paths if not q.exists()]
+        if missing: raise AssertionError(f'{self.name}: missing outputs {missing}')
+        return pd.read_csv(self.out / 'results.csv')
+
+# %% ../nbs/api/11_experiment.ipynb #c012s1
 def setup_experiment(name: str, preset: str = 'demo', data: str = 'synthmel', clip_weights=None, seeds=None,
                      out_dir=None, threads: int | None = 1, progress: bool = True, overrides: dict | None = None) -> Experiment:
     "The shared set-up of an experiment notebook (see the notebook's parameters cell); `overrides`: preset fields to change."
@@ -202,6 +218,7 @@ def _image_digest(path, root: Path) -> list:
     try: return [rel, hashlib.sha256(p.read_bytes()).hexdigest()[:16]]
     except OSError: return [rel, 'unreadable']
 
+# %% ../nbs/api/11_experiment.ipynb #c014s1
 def dataset_fingerprint(ds) -> str:
     "SHA-256 (16 hex) of the KB and every split's mentions by content (ids, text, gold, candidates, image bytes), not location."
     if getattr(ds, '_fingerprint', None): return ds._fingerprint
@@ -213,19 +230,26 @@ def dataset_fingerprint(ds) -> str:
     ds._fingerprint = h.hexdigest()[:16]     # once per loaded dataset: images are read once
     return ds._fingerprint
 
+# %% ../nbs/api/11_experiment.ipynb #c014s2
 def _code_hash() -> str:
     from thinklinker import train, matcher, fusion
     return hashlib.sha256(''.join(inspect.getsource(m) for m in (train, matcher, fusion)).encode()).hexdigest()[:12]
 
 _NOT_IN_KEY = ('progress', 'desc', 'cache', 'ckpt_path')   # train_stage1 arguments that do not change the result
 
+# %% ../nbs/api/11_experiment.ipynb #c014s3
+def _key_kw(kw: dict, epochs_default: int) -> dict:
+    "The arguments that change a run: not display-only ones, and not `epochs` equal to the preset's (the same run)."
+    return {k: kw[k] for k in sorted(kw) if k not in _NOT_IN_KEY and not (k == 'epochs' and kw[k] in (None, epochs_default))}
+
 def stage1_key(exp: Experiment, cfg, seed: int, finetune_encoder: bool, **kw) -> str:
-    "The cache key of a stage-1 run."
+    "The cache key of a stage-1 run (`epochs` equal to the preset's is the preset's run: the same key)."
     spec = {'data': dataset_fingerprint(exp.ds), 'encoder': exp.enc.identity, 'preset': exp.P.to_dict(),
             'cfg': asdict(cfg), 'seed': seed, 'finetune': finetune_encoder, 'code': _code_hash(),
-            'kw': {k: kw[k] for k in sorted(kw) if k not in _NOT_IN_KEY}}
+            'kw': _key_kw(kw, exp.P.epochs_stage1)}
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
+# %% ../nbs/api/11_experiment.ipynb #c014s4
 def _cached_run(d: Path, key: str, use_cache: bool, what: str, load, train, state, info):
     """The disk cache of trained models shared by stage 1 and stage 2: `load(state_dict, info)` the entry `d/key` if it
     is readable, else `train()` and store `state(result)` (safetensors) and `info(result)` (JSON); sets `.seconds`, `.cached`."""
@@ -248,6 +272,7 @@ def _cached_run(d: Path, key: str, use_cache: bool, what: str, load, train, stat
         atomic_write_text(jpath, json.dumps({**info(r), 'seconds': r.seconds}, default=str))
     return r
 
+# %% ../nbs/api/11_experiment.ipynb #c014s5
 def cached_stage1(exp: Experiment, cfg=None, seed: int = 0, finetune_encoder: bool = False, cache_dir=None,
                   use_cache: bool = True, **kw):
     "`train_stage1` on `exp`, or the same result loaded from `outputs/cache/stage1/` (`.seconds`: training time of the cached run)."
@@ -285,6 +310,7 @@ def tensor_digest(*named: dict) -> str:
             h.update(f'{k}|{v.dtype}|{tuple(v.shape)}'.encode()); h.update(v.numpy().tobytes() if v.numel() else b'')
     return h.hexdigest()[:20]
 
+# %% ../nbs/api/11_experiment.ipynb #c018x1s1
 def stage2_key(exp: Experiment, stage1, answers: dict, seed: int, weighting: str = 'anw', aggregation: str = 'rga', **kw) -> str:
     "The cache key of a stage-2 run on `stage1` (a Stage1Result) with `answers` {split: AnswerFeatures}."
     from thinklinker import infusion
@@ -292,9 +318,10 @@ def stage2_key(exp: Experiment, stage1, answers: dict, seed: int, weighting: str
             'answers': {s: [tensor_digest(a.feats), a.R, a.n_without] for s, a in sorted(answers.items())},
             'encoder': exp.enc.identity, 'preset': exp.P.to_dict(), 'seed': seed, 'weighting': weighting,
             'aggregation': aggregation, 'code': _code_hash() + hashlib.sha256(inspect.getsource(infusion).encode()).hexdigest()[:12],
-            'kw': {k: kw[k] for k in sorted(kw) if k not in _NOT_IN_KEY}}
+            'kw': _key_kw(kw, exp.P.epochs_stage2)}
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
+# %% ../nbs/api/11_experiment.ipynb #c018x1s2
 def cached_stage2(exp: Experiment, stage1, ds, answers: dict, seed: int = 0, weighting: str = 'anw', aggregation: str = 'rga',
                   cache_dir=None, use_cache: bool = True, **kw):
     "`train_stage2` on `stage1` and `answers`, or the same result loaded from `outputs/cache/stage2/` (`.seconds`, `.cached`)."
@@ -323,6 +350,7 @@ def seed_summary(df: pd.DataFrame, by, cols) -> pd.DataFrame:
     out = pd.concat({'mean': g.mean(), 'std': g.std(ddof=0), 'n': g.count()}, axis=1).swaplevel(0, 1, axis=1)
     return out[[(c, s) for c in cols for s in ('mean', 'std', 'n')]]
 
+# %% ../nbs/api/11_experiment.ipynb #c022s1
 def mean_std_table(df: pd.DataFrame, by, cols, digits: int = 2) -> pd.DataFrame:
     "'mean ± std' strings (just the mean when one seed) of `cols` grouped by `by`."
     s = seed_summary(df, by, cols)
@@ -332,6 +360,7 @@ def mean_std_table(df: pd.DataFrame, by, cols, digits: int = 2) -> pd.DataFrame:
         t[c] = [f'{a:.{digits}f}' if k <= 1 else f'{a:.{digits}f} ± {b:.{digits}f}' for a, b, k in zip(m, sd, n)]
     return t
 
+# %% ../nbs/api/11_experiment.ipynb #c022s2
 def md_table(t: pd.DataFrame, floatfmt: str = '{:.2f}') -> str:
     "A Markdown pipe table of `t` (no `tabulate` needed): index level(s) first, floats as `floatfmt`, missing values empty, `|` escaped."
     def cell(x) -> str:
@@ -350,6 +379,7 @@ import multiprocessing as mp
 
 def _unit_label(u: dict) -> str: return ' '.join(f'{k} {v}' for k, v in u.items())
 
+# %% ../nbs/api/11_experiment.ipynb #c901s1
 def _timed(fn, unit: dict, kw: dict) -> tuple:
     t = time.time(); r = fn(**unit, **kw)
     return r, time.time() - t
@@ -374,6 +404,7 @@ def parallel_units(fn, units: list[dict], workers: int | None = None, desc: str 
                 status(f'{head}{k + 1}/{n} done: {_unit_label(units[i])} ({dt:.0f} s)', t0)
     return [r for o in out for r in o]
 
+# %% ../nbs/api/11_experiment.ipynb #c901s2
 def parallel_seeds(fn, seeds, workers: int | None = None, desc: str = '', **kw) -> list:
     "`fn(seed, **kw)` for every seed: `parallel_units` with one unit per seed."
     return parallel_units(fn, [{'seed': s} for s in seeds], workers, desc, **kw)

@@ -147,6 +147,7 @@ class _ShrunkTensorFusion(nn.Module):
         self.tf = TensorFusion([td] * len(in_dims), out_dim)
     def forward(self, *xs): return self.tf(*(p(x) for p, x in zip(self.pre, xs)))
 
+# %% ../nbs/api/04_fusion.ipynb #c033r0s1
 def tensor_fusion(in_dims: list[int], out_dim: int, tensor_budget: int | None = None, tensor_dim: int | None = None, **kw) -> nn.Module:
     """`TensorFusion`, or, where its weight exceeds `tensor_budget`, tensor fusion of inputs first projected to the widest
     `td` with (td+1)^M · out_dim ≤ budget (Zadeh et al.'s TFN shrinks each modality with a sub-network before the outer
@@ -169,16 +170,19 @@ class FusionEntry:
 
 FUSIONS: dict[str, FusionEntry] = {}
 
+# %% ../nbs/api/04_fusion.ipynb #c033r2s1
 def register_fusion(name: str, make: Callable, macs: Callable, params: Callable, doc: str = '') -> FusionEntry:
     "Make fusion `name` available to `MatcherConfig(fusion=name)`, `make_fusion`, `fusion_flops` and `fusion_cost_table`."
     FUSIONS[name] = FusionEntry(make, macs, params, doc)
     return FUSIONS[name]
 
+# %% ../nbs/api/04_fusion.ipynb #c033r2s2
 def fusion_entry(kind: str) -> FusionEntry:
     "The registry entry of fusion `kind`, or a clear error naming the registered ones."
     if kind not in FUSIONS: raise ValueError(f"Unknown fusion kind {kind!r}; choose one of {sorted(FUSIONS)}")
     return FUSIONS[kind]
 
+# %% ../nbs/api/04_fusion.ipynb #c033r2s3
 def _needs_rank(rank):
     if not rank: raise ValueError("the low-rank fusion's cost needs rank")
     return rank
@@ -198,6 +202,7 @@ register_fusion('concat', lambda dims, o, hidden=None, **_: ConcatFusion(dims, o
                 params=lambda dims, o, hidden=None, **_: count_params(ConcatFusion(dims, o, hidden)),
                 doc='concatenation + MLP baseline')
 
+# %% ../nbs/api/04_fusion.ipynb #c033r2s4
 def make_fusion(kind: str, in_dims: list[int], out_dim: int, rank: int = 4, **kw) -> nn.Module:
     "Build the registered fusion module `kind` (see `FUSIONS`); `rank` is used by 'lowrank' only."
     return fusion_entry(kind).make(in_dims, out_dim, rank=rank, **kw)

@@ -28,6 +28,7 @@ def register_weighting(name: str):
         return cls
     return deco
 
+# %% ../nbs/api/10_infusion.ipynb #inf02s1
 class NeighbourWeighting(nn.Module):
     "Base of the weightings: ω [B,R] = softmax over the answers present of `scores` [B,R] (rows without answers: 0)."
     kind = None
@@ -39,6 +40,7 @@ class NeighbourWeighting(nn.Module):
         s = self.scores(mention, answers).masked_fill(~present, float('-inf'))
         return torch.nan_to_num(torch.softmax(s, -1), nan=0.0) * present     # a mention with no answer: all weights 0
 
+# %% ../nbs/api/10_infusion.ipynb #inf02s2
 @register_weighting('anw')
 class AdaptiveNeighbourWeighting(NeighbourWeighting):
     r"""ANW (Eq. 10): a learned weight per answer from the mention's and the answer's global vectors,
@@ -51,12 +53,14 @@ class AdaptiveNeighbourWeighting(NeighbourWeighting):
         m = mention[:, None].expand_as(answers)
         return self.mlp(torch.cat([m, answers, m * answers], -1)).squeeze(-1)
 
+# %% ../nbs/api/10_infusion.ipynb #inf02s3
 @register_weighting('mean')
 class MeanWeighting(NeighbourWeighting):
     r"Uniform weights, $\omega_r = 1/|\text{present}|$ (Figure 5's mean pooling)."
     def __init__(self, dim: int): super().__init__()
     def scores(self, mention, answers): return torch.zeros(answers.shape[:2], device=answers.device)
 
+# %% ../nbs/api/10_infusion.ipynb #inf02s4
 @register_weighting('cosine')
 class CosineWeighting(NeighbourWeighting):
     r"Parameter-free similarity weights, $\omega = \mathrm{softmax}_r(\cos(T^G, a^G_r) / \tau)$."
@@ -64,6 +68,7 @@ class CosineWeighting(NeighbourWeighting):
         super().__init__(); self.tau = tau
     def scores(self, mention, answers): return F.cosine_similarity(mention[:, None], answers, dim=-1) / self.tau
 
+# %% ../nbs/api/10_infusion.ipynb #inf02s5
 @register_weighting('attention')
 class AttentionWeighting(NeighbourWeighting):
     r"Scaled dot-product attention, $\omega = \mathrm{softmax}_r(q(T^G)^\top k(a^G_r) / \sqrt{h})$."
@@ -72,6 +77,7 @@ class AttentionWeighting(NeighbourWeighting):
     def scores(self, mention, answers):
         return torch.einsum('bh,brh->br', self.q(mention), self.k(answers)) / math.sqrt(self.q.out_features)
 
+# %% ../nbs/api/10_infusion.ipynb #inf02s6
 def make_weighting(kind: str, dim: int) -> NeighbourWeighting:
     "The registered weighting `kind` for `dim`-wide text features."
     if kind not in WEIGHTINGS: raise ValueError(f"weighting must be one of {tuple(WEIGHTINGS)}, not {kind!r}")
@@ -85,6 +91,7 @@ def register_aggregation(name: str):
         return cls
     return deco
 
+# %% ../nbs/api/10_infusion.ipynb #inf05s1
 @register_aggregation('rga')
 class ResidualGatingAggregation(nn.Module):
     r"""RGA (Eq. 11): a dimension-wise gate from the aggregate and the mention's own feature, and a residual mix,
@@ -98,6 +105,7 @@ class ResidualGatingAggregation(nn.Module):
         a = torch.sigmoid(self.gate(torch.cat([U, T], -1)))
         return a * U + (1 - a) * T
 
+# %% ../nbs/api/10_infusion.ipynb #inf05s2
 @register_aggregation('concat')
 class ConcatAggregation(nn.Module):
     r"A projection of the concatenation, $T_{final} = W [U; T] + b$, initialised to pass $T$ through (like RGA's start)."
@@ -107,18 +115,21 @@ class ConcatAggregation(nn.Module):
         with torch.no_grad(): self.proj.weight.zero_(); self.proj.weight[:, dim:] = torch.eye(dim); self.proj.bias.zero_()
     def forward(self, U, T): return self.proj(torch.cat([U, T], -1))
 
+# %% ../nbs/api/10_infusion.ipynb #inf05s3
 @register_aggregation('sum')
 class SumAggregation(nn.Module):
     r"$T_{final} = U + T$."
     def __init__(self, dim: int): super().__init__()
     def forward(self, U, T): return U + T
 
+# %% ../nbs/api/10_infusion.ipynb #inf05s4
 @register_aggregation('answers')
 class AnswersOnlyAggregation(nn.Module):
     r"$T_{final} = U$: the answers replace the mention's own text."
     def __init__(self, dim: int): super().__init__()
     def forward(self, U, T): return U
 
+# %% ../nbs/api/10_infusion.ipynb #inf05s5
 def make_aggregation(kind: str, dim: int) -> nn.Module:
     "The registered aggregation `kind` for `dim`-wide text features."
     if kind not in AGGREGATIONS: raise ValueError(f"aggregation must be one of {tuple(AGGREGATIONS)}, not {kind!r}")
@@ -164,6 +175,7 @@ from .encoders import encode_corpus
 from .matcher import matcher_loss
 from .train import Trainer, FitResult, FeatureSource, Candidates, evaluate_scores, shuffled_rows, score_batch, predict_scores
 
+# %% ../nbs/api/10_infusion.ipynb #c016s1
 @dataclass
 class AnswerFeatures:
     "Encoded answers of one split: `text_global` [N,R,D], `text_local` [N,R,La,D], `text_mask` [N,R,La], `present` [N,R]."
@@ -171,6 +183,7 @@ class AnswerFeatures:
     n_without: int              # mentions with no answer (fall back to their own features)
     R: int
 
+# %% ../nbs/api/10_infusion.ipynb #c016s2
 def answer_features(records, mention_ids: list, R: int, encoder, cache=None, batch_size: int = 64,
                     progress: bool = True, name: str = 'answers') -> AnswerFeatures:
     "Encode the answers of rounds 1..R of `records` for mentions `mention_ids` (frozen encoder, cached)."
@@ -209,11 +222,13 @@ class Stage2Model(nn.Module):
         if ans is not None: men, _ = self.infusion(men, ans)
         return self.matcher(men, ent, cand_idx, cand_mask)
 
+# %% ../nbs/api/10_infusion.ipynb #c017s1
 @torch.no_grad()
 def stage2_predict(model: Stage2Model, src, split, cands, ans, batch_size: int = 256) -> torch.Tensor:
     "S* [N,C] of every mention of `split` after infusion: stage 1's `predict_scores` with the answers `ans` (None: none)."
     return predict_scores(model, src, split, cands, batch_size, answers=ans)
 
+# %% ../nbs/api/10_infusion.ipynb #c017s2
 @torch.no_grad()
 def answer_weights(model: Stage2Model, src, split, cands, ans: AnswerFeatures) -> torch.Tensor:
     "ANW weights ω [N,R] of every mention of `split` (the model's training mode is left as it was)."
@@ -223,6 +238,7 @@ def answer_weights(model: Stage2Model, src, split, cands, ans: AnswerFeatures) -
         return model.infusion(men, {k: v.to(men['text_global'].device) for k, v in ans.feats.items()})[1].cpu()
     finally: model.train(was)
 
+# %% ../nbs/api/10_infusion.ipynb #c017s3
 @dataclass
 class Stage2Result:
     "Stage-2 model, fit history, test metrics and scores; `n_without_answers` per split."
@@ -232,6 +248,7 @@ class Stage2Result:
     test_scores: torch.Tensor
     n_without_answers: dict
 
+# %% ../nbs/api/10_infusion.ipynb #c017s4
 def train_stage2(stage1, ds, answers: dict, preset, *, weighting: str = 'anw', aggregation: str = 'rga',
                  seed: int = 0, epochs: int | None = None, ckpt_path=None, progress: bool = True,
                  max_steps: int | None = None, desc: str = 'stage 2') -> Stage2Result:
@@ -271,6 +288,7 @@ def stage1_rankings(stage1, ds, splits=('train', 'dev', 'test')) -> dict:
         out.update(_rankings(sc, stage1.cands[s], ds))
     return out
 
+# %% ../nbs/api/10_infusion.ipynb #c019s1
 def dialogue_answers(ds, stage1, backend, rounds: int, out_path=None, cache='auto', concurrency: int = 8,
                      progress: bool = True, splits=('train', 'dev', 'test'), resume: bool = True) -> tuple:
     "(DialogueRun, {split: AnswerFeatures}): Algorithm 1 over stage-1 rankings, answers encoded by the frozen encoder."

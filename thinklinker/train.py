@@ -141,6 +141,7 @@ from .metrics import ranks as _ranks, metrics_from_ranks, metrics_by_tag
 from .encoders import ClipEncoder, encode_corpus, entity_text, FeatureCache
 from .data import build_candidates
 
+# %% ../nbs/api/07_train.ipynb #c016s1
 def mention_text(m) -> str:
     "The text of a mention for the encoder: the mention, then its sentence (Eq. 2)."
     return f'{m.mention}. {m.sentence}' if m.sentence and m.mention else (m.sentence or m.mention)
@@ -161,6 +162,7 @@ class Candidates:
         return Candidates(self.cand[rows], self.mask[rows], self.gold[rows],
                           [self.mention_ids[i] for i in ii], [self.tags[i] for i in ii])
 
+# %% ../nbs/api/07_train.ipynb #c016s2
 def make_candidates(ds, split: str, n: int, mode: str = 'name', include_gold: bool = True, seed: int = 0) -> Candidates:
     "`Candidates` of `split` from `build_candidates`, as padded tensors."
     ms = ds.splits[split]
@@ -180,6 +182,7 @@ def _matcher_keys(f: dict) -> dict:
 
 def _take(f: dict, idx) -> dict: return {k: v[idx] for k, v in f.items()}
 
+# %% ../nbs/api/07_train.ipynb #c017s1
 class FeatureSource:
     "Encoder features of the KB and of each split's mentions: cached (frozen encoder) or computed live (trainable)."
     def __init__(self, ds, encoder: ClipEncoder, finetune: bool = False, cache='auto', batch_size: int = 64, progress: bool = True):
@@ -226,6 +229,7 @@ def batch_inputs(src: FeatureSource, split: str, cands: Candidates, rows: torch.
     men = src.get(split, rows); ent = src.get('kb', uniq)
     return men, ent, inv.to(device), mask.to(device)
 
+# %% ../nbs/api/07_train.ipynb #c018s1
 def score_batch(model, src: FeatureSource, split: str, cands: Candidates, rows: torch.Tensor, answers=None) -> dict:
     """Scores {'S^T','S^V','S^O','S*'} [b,C] of mentions `rows` of `split` against their candidates: one path for both
     stages. A stage-2 model (one with an `infusion`) takes the mentions' encoded `answers` first (None: no answers)."""
@@ -235,6 +239,7 @@ def score_batch(model, src: FeatureSource, split: str, cands: Candidates, rows: 
     a = {k: v[rows].to(dev) for k, v in answers.feats.items()} if answers is not None and answers.R > 0 else None
     return model(men, a, ent, inv, mask)
 
+# %% ../nbs/api/07_train.ipynb #c018s2
 def stage1_loss(model, batch) -> torch.Tensor:
     "Eq. 7 on one batch `(src, split, cands, rows)`; rows whose gold is not among the candidates are skipped."
     src, split, cands, rows = batch
@@ -242,6 +247,7 @@ def stage1_loss(model, batch) -> torch.Tensor:
     s = score_batch(model, src, split, cands, rows)
     return matcher_loss(s, cands.gold[rows].to(s['S*'].device))
 
+# %% ../nbs/api/07_train.ipynb #c018s3
 @torch.no_grad()
 def predict_scores(model, src: FeatureSource, split: str, cands: Candidates, batch_size: int = 256,
                    key: str = 'S*', answers=None) -> torch.Tensor:
@@ -256,6 +262,7 @@ def predict_scores(model, src: FeatureSource, split: str, cands: Candidates, bat
         model.train(was); src.encoder.train(enc_was)
     return torch.cat(out) if out else torch.zeros(0, cands.cand.shape[1])
 
+# %% ../nbs/api/07_train.ipynb #c018s4
 def evaluate_scores(scores: torch.Tensor, cands: Candidates, ks=(1, 2, 3), by_tag: bool = False) -> dict:
     "H@k, MR, MRR of `scores`; a mention whose gold is not a candidate ranks after all of them; optionally per cue tag."
     has = cands.gold >= 0
@@ -270,6 +277,7 @@ def evaluate_scores(scores: torch.Tensor, cands: Candidates, ks=(1, 2, 3), by_ta
             out[t] = dict(metrics_from_ranks(r[sel], ks), n=int(sel.sum()))
     return out
 
+# %% ../nbs/api/07_train.ipynb #c018s5
 def rankings(scores: torch.Tensor, cands: Candidates, ds) -> dict:
     "Stage-1 ranking per mention id: candidate QIDs best first (the input of the stage-2 dialogue)."
     order = torch.sort(scores, dim=1, descending=True, stable=True).indices
@@ -287,12 +295,14 @@ class Stage1Result:
     test: dict
     test_scores: torch.Tensor
 
+# %% ../nbs/api/07_train.ipynb #c020s1
 def shuffled_rows(cands: Candidates, bs: int, seed: int, epoch: int) -> list[torch.Tensor]:
     "Batches of the rows whose gold is a candidate, shuffled by a generator seeded from (seed, epoch) only."
     rows = torch.nonzero(cands.gold >= 0).squeeze(1)
     perm = rows[torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed * 1000 + epoch))]
     return [perm[i:i + bs] for i in range(0, len(perm), bs)]
 
+# %% ../nbs/api/07_train.ipynb #c020s2
 def _batches(cands: Candidates, split: str, src, bs: int, seed: int):
     return lambda epoch: [(src, split, cands, r) for r in shuffled_rows(cands, bs, seed, epoch)]
 
@@ -301,6 +311,7 @@ def stage1_candidates(ds, preset, mode: str = 'name', include_gold_eval: bool = 
     return {s: make_candidates(ds, s, preset.n_candidates, mode, include_gold=(s == 'train') or include_gold_eval, seed=seed)
             for s in ('train', 'dev', 'test')}
 
+# %% ../nbs/api/07_train.ipynb #c020s3
 def train_stage1(ds, encoder: ClipEncoder, preset, cfg: MatcherConfig | None = None, *, seed: int = 0,
                  finetune_encoder: bool = True, mode: str = 'name', include_gold_eval: bool = True,
                  ckpt_path=None, cache='auto', progress: bool = True, epochs: int | None = None,
@@ -328,6 +339,7 @@ def train_stage1(ds, encoder: ClipEncoder, preset, cfg: MatcherConfig | None = N
     sc = predict_scores(model, src, 'test', cands['test'])
     return Stage1Result(model, src, cands, fit, evaluate_scores(sc, cands['test'], by_tag=True), sc)
 
+# %% ../nbs/api/07_train.ipynb #c020s4
 class _Pair(nn.Module):
     "Matcher + encoder as one module, so that checkpoints and train/eval cover both."
     def __init__(self, matcher, encoder):

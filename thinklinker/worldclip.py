@@ -98,6 +98,7 @@ class WorldCorpus:
         return (f'WorldCorpus({len(self.texts)} entities in {len(self.groups)} name groups, '
                 f'{sum(len(v) for v in self.views)} extra pictures)')
 
+# %% ../nbs/api/03a_worldclip.ipynb #c018s1
 def world_corpus(ds, image_size: int, n_views: int = 10) -> WorldCorpus:
     "The pre-training corpus of SynthMEL dataset `ds` (KB only)."
     facts = kb_facts(ds)
