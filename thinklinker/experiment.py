@@ -232,8 +232,8 @@ def dataset_fingerprint(ds) -> str:
 
 # %% ../nbs/api/11_experiment.ipynb #c014s2
 def _code_hash() -> str:
-    from thinklinker import train, matcher, fusion
-    return hashlib.sha256(''.join(inspect.getsource(m) for m in (train, matcher, fusion)).encode()).hexdigest()[:12]
+    from thinklinker import train, trainer, matcher, fusion
+    return hashlib.sha256(''.join(inspect.getsource(m) for m in (trainer, train, matcher, fusion)).encode()).hexdigest()[:12]
 
 _NOT_IN_KEY = ('progress', 'desc', 'cache', 'ckpt_path')   # train_stage1 arguments that do not change the result
 
