@@ -108,14 +108,16 @@ def _cmd_data_synth(args):
 
 # %% ../nbs/api/90_cli.ipynb #c010s1
 def _cmd_data_import(args):
-    from thinklinker.data import import_melbench, load_dataset
+    from thinklinker.data import load_dataset
+    from thinklinker.melbench import import_melbench
     t0 = time.time(); out = import_melbench(args.source, args.out, seed=args.seed); dt = time.time() - t0
     print(f"imported {args.source or 'Wikidata-MEL (shared)'} in {dt:.1f} s -> {out}")
     print(load_dataset(out, check_images='exists').report)
 
 # %% ../nbs/api/90_cli.ipynb #c010s2
 def _cmd_data_validate(args):
-    from thinklinker.data import load_dataset, candidate_recall
+    from thinklinker.data import load_dataset
+    from thinklinker.candidates import candidate_recall
     how = {'decode': 'decode', 'exists': 'exists', 'none': False}[args.images]
     ds = load_dataset(args.dir, args.name, check_images=how)
     print(ds.report)

@@ -121,7 +121,8 @@ def register_dataset(name: str, loader: Callable, synthetic: bool = False):
 
 # %% ../nbs/api/11_experiment.ipynb #dsr1s1
 def _wikidata_mel(preset: str):
-    from thinklinker.data import import_melbench, load_dataset
+    from thinklinker.data import load_dataset
+    from thinklinker.melbench import import_melbench
     out = outputs_dir('data', 'wikidata-mel', create=False)
     if not (out / 'melbench_import.json').is_file(): import_melbench(out=out)   # once; the source zip is in ../shared
     return load_dataset(out)

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 from .config import PRESETS, Preset, get_preset, outputs_dir, atomic_write_text
-from .data import (load_dataset, write_records, split_groups, guard_replace, NameIndex, MELDataset, DataError)
+from .data import load_dataset, write_records, guard_replace, MELDataset, DataError
+from .candidates import NameIndex
+from .melbench import split_groups
 
 # %% auto #0
 __all__ = ['SHAPES', 'COLOURS', 'EMBLEMS', 'REGIONS', 'FIELDS', 'ERAS', 'PATRONS', 'TYPES', 'ATTRIBUTES', 'M1', 'M2', 'M3',

@@ -24,7 +24,7 @@ import numpy as np
 from .matcher import Matcher, MatcherConfig, matcher_loss
 from .metrics import ranks as _ranks, metrics_from_ranks, metrics_by_tag
 from .encoders import ClipEncoder, encode_corpus, entity_text, FeatureCache
-from .data import build_candidates
+from .candidates import build_candidates
 
 # %% ../nbs/api/07_train.ipynb #c016s1
 def mention_text(m) -> str:
