@@ -15,7 +15,7 @@ from .config import get_preset, outputs_dir, atomic_path, atomic_write_text, pro
 # %% auto #0
 __all__ = ['LLM_BACKENDS', 'DATASETS', 'git_commit', 'register_llm', 'make_llm', 'llm_label', 'register_dataset',
            'resolve_dataset', 'Experiment', 'setup_experiment', 'dataset_fingerprint', 'stage1_key', 'cached_stage1',
-           'tensor_digest', 'stage2_key', 'cached_stage2', 'seed_summary', 'mean_std_table', 'md_table',
+           'tensor_digest', 'stage2_key', 'cached_stage2', 'seed_summary', 'mean_std_table', 'md_table', 'epoch_cap',
            'parallel_units', 'parallel_seeds']
 
 # %% ../nbs/api/11_experiment.ipynb #c006
@@ -378,7 +378,16 @@ def md_table(t: pd.DataFrame, floatfmt: str = '{:.2f}') -> str:
 from concurrent.futures import ProcessPoolExecutor, as_completed
 import multiprocessing as mp
 
-def _unit_label(u: dict) -> str: return ' '.join(f'{k} {v}' for k, v in u.items())
+def _unit_label(u: dict) -> str:
+    "A unit's scalar fields (its settings' details stay out of the status line)."
+    return ' '.join(f'{k} {v}' for k, v in u.items() if isinstance(v, (str, int, float, bool)))
+
+def epoch_cap(cap, P, stage: int) -> int:
+    """The epochs of stage `stage` (1 or 2) under a notebook's cap: the preset's own, or at most `cap`, an int or
+    {preset name: int} (None, or a preset the dict does not name: the preset's own). A cap never lengthens training."""
+    own = P.epochs_stage1 if stage == 1 else P.epochs_stage2
+    if isinstance(cap, dict): cap = cap.get(P.name)
+    return own if cap is None else min(int(cap), own)
 
 # %% ../nbs/api/11_experiment.ipynb #c901s1
 def _timed(fn, unit: dict, kw: dict) -> tuple:
