@@ -4,10 +4,13 @@
 
 # %% ../nbs/api/01a_candidates.ipynb #ca003
 from __future__ import annotations
-import json, os, re, zlib, zipfile, math
+import json, os, re, shutil, zlib, zipfile, math, tempfile, contextlib, warnings
+from collections import Counter
+from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 import numpy as np
-from .data import MELDataset, Mention, Entity
+from .config import outputs_dir, atomic_path, atomic_write_text, project_root, umask_mode
+from .data import MELDataset, Mention, Entity, LoadReport
 
 # %% auto #0
 __all__ = ['NameIndex', 'build_candidates', 'candidate_recall']

@@ -4,11 +4,13 @@
 
 # %% ../nbs/api/01b_melbench.ipynb #mb003
 from __future__ import annotations
-import json, os, re, zlib, zipfile, math
+import json, os, re, shutil, zlib, zipfile, math, tempfile, contextlib, warnings
+from collections import Counter
+from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 import numpy as np
-from .config import outputs_dir
-from .data import write_records, guard_replace
+from .config import outputs_dir, atomic_path, atomic_write_text, project_root, umask_mode
+from .data import write_records, guard_replace, load_dataset, _field, _tname, _str_list, _read_json, DataError
 
 # %% auto #0
 __all__ = ['SHARED_ENV', 'shared_dir', 'melbench_path', 'melbench_records', 'split_groups', 'import_melbench']
