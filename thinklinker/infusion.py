@@ -269,10 +269,8 @@ def train_stage2(stage1, ds, answers: dict, preset, *, weighting: str = 'anw', a
         s = score_batch(m, src, 'train', tr_c, rows, answers['train'])
         return matcher_loss(s, tr_c.gold[rows].to(s['S*'].device))
     evaluate = lambda m: evaluate_scores(stage2_predict(m, src, 'dev', cands['dev'], answers['dev']), cands['dev'])
-    tr = Trainer(model, loss_fn=loss_fn, batches=batches, evaluate=evaluate, monitor='MRR',
-                 epochs=epochs or preset.epochs_stage2, patience=preset.patience, lr=preset.lr_stage2, seed=seed,
-                 plateau_factor=preset.lr_plateau,
-                 max_steps=max_steps or preset.max_steps, ckpt_path=ckpt_path, progress=progress, desc=desc)
+    tr = Trainer.for_stage(2, model, preset, epochs=epochs, max_steps=max_steps, loss_fn=loss_fn, batches=batches,
+                           evaluate=evaluate, seed=seed, ckpt_path=ckpt_path, progress=progress, desc=desc)
     fit = tr.fit()
     sc = stage2_predict(model, src, 'test', cands['test'], answers['test'])
     return Stage2Result(model, fit, evaluate_scores(sc, cands['test'], by_tag=True), sc, n_without)

@@ -212,12 +212,10 @@ def train_stage1(ds, encoder: ClipEncoder, preset, cfg: MatcherConfig | None = N
     if finetune_encoder: groups.append({'params': list(encoder.parameters())})
     dev_eval = lambda m: evaluate_scores(predict_scores(m, src, 'dev', cands['dev']), cands['dev'])
     wrapper = _Pair(model, encoder) if finetune_encoder else model
-    tr = Trainer(wrapper, groups, loss_fn=lambda w, b: stage1_loss(model, b),
-                 batches=_batches(cands['train'], 'train', src, preset.batch_size, seed),
-                 evaluate=lambda w: dev_eval(model), monitor='MRR', epochs=epochs or preset.epochs_stage1,
-                 patience=preset.patience, lr=preset.lr_stage1, seed=seed, max_steps=max_steps or preset.max_steps,
-                 plateau_factor=preset.lr_plateau,
-                 ckpt_path=ckpt_path, progress=progress, desc=desc)
+    tr = Trainer.for_stage(1, wrapper, preset, groups, epochs=epochs, max_steps=max_steps,
+                           loss_fn=lambda w, b: stage1_loss(model, b),
+                           batches=_batches(cands['train'], 'train', src, preset.batch_size, seed),
+                           evaluate=lambda w: dev_eval(model), seed=seed, ckpt_path=ckpt_path, progress=progress, desc=desc)
     fit = tr.fit()
     for p in encoder.parameters(): p.requires_grad_(False)
     encoder.eval(); src.invalidate(); src.finetune = False

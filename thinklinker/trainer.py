@@ -72,6 +72,16 @@ class Trainer:
         self.ckpt_every, self.progress, self.desc = ckpt_every, progress, desc
         self.plateau_factor = plateau_factor   # on an epoch without improvement: back to the best weights, lr x factor
 
+    @classmethod
+    def for_stage(cls, stage: int, model: nn.Module, preset, param_groups: list[dict] | None = None, *,
+                  epochs: int | None = None, max_steps: int | None = None, **kw) -> 'Trainer':
+        """The trainer of ThinkLinker's stage `stage` (1 or 2) with `preset`'s settings: dev MRR monitored, the stage's
+        epochs and learning rate, the preset's patience, plateau factor and step cap; `kw`: loss_fn, batches, evaluate, ..."""
+        if stage not in (1, 2): raise ValueError(f'stage must be 1 or 2, not {stage!r}')
+        return cls(model, param_groups, monitor='MRR', epochs=epochs or (preset.epochs_stage1 if stage == 1 else preset.epochs_stage2),
+                   patience=preset.patience, lr=preset.lr_stage1 if stage == 1 else preset.lr_stage2,
+                   plateau_factor=preset.lr_plateau, max_steps=max_steps or preset.max_steps, **kw)
+
     def _better(self, a, b): return b is None or (a > b if self.mode == 'max' else a < b)
 
     def _save(self, st: dict):
