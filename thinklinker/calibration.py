@@ -46,11 +46,10 @@ def calibration_seed(seed: int, part: str = 'all', preset: str = 'demo', data: s
     "Rows (see `COLUMNS`) of the methods of `part` ('all' or one of `CAL_PARTS`) for one `seed`, plus a 'seconds' column per method."
     from thinklinker.train import zero_shot_scores, evaluate_scores
     from thinklinker.synth import baseline_scores
-    from thinklinker.infusion import dialogue_answers
-    from thinklinker.experiment import cached_stage2
     from thinklinker.matcher import MatcherConfig
+    from thinklinker.runs import unit_experiment, run_pipeline
     if part != 'all' and part not in CAL_PARTS: raise ValueError(f"part must be 'all' or one of {CAL_PARTS}, not {part!r}")
-    exp = setup_experiment('calibration', preset, data, clip_weights, [seed], out_dir, threads, progress=progress, overrides=overrides)
+    exp = unit_experiment('calibration', seed, preset, data, clip_weights, out_dir, threads, overrides)
     P, ds, enc = exp.P, exp.ds, exp.enc
     R = int(rounds) if rounds is not None else P.dialogue_rounds
     base = MatcherConfig(text_dim=enc.text_dim, image_dim=enc.image_dim, d=P.d, rank=P.rank)
@@ -60,23 +59,20 @@ def calibration_seed(seed: int, part: str = 'all', preset: str = 'demo', data: s
     for name, abl in (('text_only', 'w/o image'), ('image_only', 'w/o text')):
         if part not in ('all', name): continue
         t = time.time(); add(name, cached_stage1(exp, base.ablate(abl), seed=seed, progress=progress, desc=name).test, t)
-    if part in ('text_only', 'image_only'): return rows
-    t0 = time.time()
-    s1 = cached_stage1(exp, base, seed=seed, progress=progress)
-    c = s1.cands['test']
     if part in ('all', 'stages'):
-        t = time.time()
+        t0 = time.time()
+        s1 = cached_stage1(exp, base, seed=seed, progress=progress)
+        c, t = s1.cands['test'], time.time()
         for name, sc in baseline_scores(ds, 'test', c.cand.masked_fill(~c.mask, -1)).items():
             add(name, evaluate_scores(_jitter(sc, seed), c, by_tag=True), t)
         t = time.time(); add('zero_shot', evaluate_scores(zero_shot_scores(s1.src, 'test', c), c, by_tag=True), t)
         add('stage1', s1.test, t0)
     for name, (k, h) in LLM_SETTINGS.items():
         if part not in ('all', name): continue
-        t = time.time()
-        backend = make_llm('simulated', ds, k, h, seed=seed)
-        _, ans = dialogue_answers(ds, s1, backend, rounds=R, out_path=exp.out / f'dialogue-{name}-s{seed}.jsonl',
-                                  resume=False, progress=progress)
-        add(name, cached_stage2(exp, s1, ds, ans, seed=seed, progress=progress, desc=name).test, t)
+        t = time.time()   # stage 1 from the cache, the simulated LLM at this setting (seeded by the seed), stage 2
+        r = run_pipeline(exp, seed, base, rounds=R, llm='simulated', knowledge_rate=k, hallucination_rate=h,
+                         dialogue_file=f'dialogue-{name}-s{seed}.jsonl')
+        add(name, r.stage2.test, t)
     return sorted(rows, key=lambda r: METHODS.index(r['method']))   # stable: tags keep their order
 
 # %% ../nbs/api/13_calibration.ipynb #c014

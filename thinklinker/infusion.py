@@ -21,12 +21,16 @@ __all__ = ['WEIGHTINGS', 'AGGREGATIONS', 'register_weighting', 'NeighbourWeighti
            'stage2_predict', 'answer_weights', 'Stage2Result', 'train_stage2', 'stage1_rankings', 'dialogue_answers']
 
 # %% ../nbs/api/10_infusion.ipynb #inf02
-def register_weighting(name: str):
-    "Class decorator: make the `NeighbourWeighting` subclass available as `KnowledgeInfusion(weighting=name)`."
+def _registering(registry: dict, name: str):
+    "The class decorator both registries use: `cls.kind = name`, and `cls` stored under `name`."
     def deco(cls):
-        cls.kind = name; WEIGHTINGS[name] = cls
+        cls.kind = name; registry[name] = cls
         return cls
     return deco
+
+def register_weighting(name: str):
+    "Class decorator: make the `NeighbourWeighting` subclass available as `KnowledgeInfusion(weighting=name)`."
+    return _registering(WEIGHTINGS, name)
 
 # %% ../nbs/api/10_infusion.ipynb #inf02s1
 class NeighbourWeighting(nn.Module):
@@ -86,10 +90,7 @@ def make_weighting(kind: str, dim: int) -> NeighbourWeighting:
 # %% ../nbs/api/10_infusion.ipynb #inf05
 def register_aggregation(name: str):
     "Class decorator: make the module class (built as `cls(dim)`, called as `agg(U, T)`) available as `KnowledgeInfusion(aggregation=name)`."
-    def deco(cls):
-        cls.kind = name; AGGREGATIONS[name] = cls
-        return cls
-    return deco
+    return _registering(AGGREGATIONS, name)
 
 # %% ../nbs/api/10_infusion.ipynb #inf05s1
 @register_aggregation('rga')

@@ -11,66 +11,8 @@ from dataclasses import replace
 from .experiment import setup_experiment, cached_stage1, cached_stage2, make_llm
 
 # %% auto #0
-__all__ = ['MAIN_METHODS', 'MAIN_PARTS', 'tensor_label', 'main_results_units', 'main_results_seed', 'unit_experiment',
-           'fit_summary', 'run_pipeline', 'pipeline_unit', 'unit_rows', 'subset_metrics', 'answers_swap_unit']
-
-# %% ../nbs/api/14_runs.ipynb #c006
-def tensor_label(budget: int) -> str:
-    "The tensor-fusion baseline's name, with its weight budget per tower."
-    b = f'2^{budget.bit_length() - 1}' if budget & (budget - 1) == 0 else f'{budget:,}'
-    return f'Tensor fusion (≤ {b} weights per tower)'
-
-MAIN_METHODS = ['CLIP zero-shot', 'Text-only matcher', 'Concat fusion', 'TENSOR', 'ThinkLinker (stage 1)', 'ThinkLinker† (stage 2)']
-# the parts of one seed, longest first on the demo (measured: tensor ≈ thinklinker > concat > text_only)
-MAIN_PARTS = ('tensor', 'thinklinker', 'concat', 'text_only')
-
-def main_results_units(seeds) -> list[dict]:
-    "(seed, part) units of `main_results_seed`, the longest parts first."
-    return [{'seed': s, 'part': p} for p in MAIN_PARTS for s in seeds]
-
-# %% ../nbs/api/14_runs.ipynb #c009
-def main_results_seed(seed: int, part: str = 'all', preset='demo', data='synthmel', clip_weights=None, llm='simulated',
-                      knowledge_rate=0.8, hallucination_rate=0.1, rounds=None, finetune_encoder=False, tensor_budget=None,
-                      out_dir=None, threads=1, overrides=None) -> list[dict]:
-    "[{'seed', 'part', 'rows', 'timings', 'dialogue', 'without_answers'}]: the methods of Table 1 in `part` (see `MAIN_PARTS`) for one `seed`."
-    from thinklinker.matcher import MatcherConfig, TENSOR_BUDGET
-    from thinklinker.fusion import count_params
-    from thinklinker.train import zero_shot_scores, evaluate_scores
-    from thinklinker.infusion import dialogue_answers
-    if part != 'all' and part not in MAIN_PARTS: raise ValueError(f"part must be 'all' or one of {MAIN_PARTS}, not {part!r}")
-    exp = setup_experiment('main_results', preset, data, clip_weights, [seed], out_dir, threads, progress=False, overrides=overrides)
-    P, ds, enc = exp.P, exp.ds, exp.enc
-    budget = int(tensor_budget) if tensor_budget else (TENSOR_BUDGET if P.name == 'paper' else 2**20)
-    base = MatcherConfig(text_dim=enc.text_dim, image_dim=enc.image_dim, d=P.d, rank=P.rank)
-    baselines = {'text_only': ('Text-only matcher', base.ablate('w/o image')), 'concat': ('Concat fusion', replace(base, fusion='concat')),
-                 'tensor': (tensor_label(budget), replace(base, fusion='tensor', tensor_budget=budget))}
-    out = {'seed': seed, 'part': part, 'rows': [], 'timings': {}, 'dialogue': None, 'without_answers': None}
-    def add(method, res, **extra):
-        for tag, m in res.items(): out['rows'].append({'method': method, 'seed': seed, 'tag': tag, **m, **extra})
-    for p, (name, cfg) in baselines.items():
-        if part not in ('all', p): continue
-        r = cached_stage1(exp, cfg, seed=seed, finetune_encoder=False, progress=False, desc=name)
-        out['timings'][name] = r.seconds
-        add(name, r.test, params=count_params(r.model))
-    if part in ('all', 'thinklinker'):
-        s1 = cached_stage1(exp, base, seed=seed, finetune_encoder=finetune_encoder, progress=False)
-        out['timings']['ThinkLinker stage 1'] = s1.seconds
-        zs = zero_shot_scores(s1.src, 'test', s1.cands['test'])
-        add('CLIP zero-shot', evaluate_scores(zs, s1.cands['test'], by_tag=True), params=0)
-        add('ThinkLinker (stage 1)', s1.test, params=count_params(s1.model))
-        backend = make_llm(llm, ds, knowledge_rate, hallucination_rate, seed=seed)   # the simulated LLM's draws follow the seed
-        t = time.time()
-        # stage 1 may have been retrained, so an old dialogue file of this seed may rank other candidates: start it
-        # afresh (resume=False); the LLM response cache (outputs/llm_cache) still makes repeated prompts free
-        R = int(rounds) if rounds is not None else P.dialogue_rounds
-        run, ans = dialogue_answers(ds, s1, backend, rounds=R, out_path=exp.out / f'dialogue-s{seed}.jsonl',
-                                    resume=False, progress=False)
-        out['timings']['dialogue'] = time.time() - t
-        s2 = cached_stage2(exp, s1, ds, ans, seed=seed, progress=False)
-        out['timings']['stage 2'] = s2.seconds
-        add('ThinkLinker† (stage 2)', s2.test, params=count_params(s2.model))
-        out.update(dialogue=dict(run.stats), without_answers=s2.n_without_answers)
-    return [out]
+__all__ = ['MAIN_METHODS', 'MAIN_PARTS', 'unit_experiment', 'fit_summary', 'run_pipeline', 'pipeline_unit', 'unit_rows',
+           'tensor_label', 'main_results_units', 'main_results_seed', 'subset_metrics', 'answers_swap_unit']
 
 # %% ../nbs/api/14_runs.ipynb #c00bx1
 _EXPERIMENTS = {}
@@ -163,6 +105,58 @@ def unit_rows(outs: list[dict], stage: str = 'stage1', tags=None, all_only: bool
             rows.append({**keys, 'tag': tag, **m, 'params': s['params'], 'epochs': s['epochs'], 'best_epoch': s['best_epoch'],
                          'train_seconds': round(s['seconds'], 1), 'cached': s['cached']})
     return rows
+
+# %% ../nbs/api/14_runs.ipynb #c006
+def tensor_label(budget: int) -> str:
+    "The tensor-fusion baseline's name, with its weight budget per tower."
+    b = f'2^{budget.bit_length() - 1}' if budget & (budget - 1) == 0 else f'{budget:,}'
+    return f'Tensor fusion (≤ {b} weights per tower)'
+
+MAIN_METHODS = ['CLIP zero-shot', 'Text-only matcher', 'Concat fusion', 'TENSOR', 'ThinkLinker (stage 1)', 'ThinkLinker† (stage 2)']
+# the parts of one seed, longest first on the demo (measured: tensor ≈ thinklinker > concat > text_only)
+MAIN_PARTS = ('tensor', 'thinklinker', 'concat', 'text_only')
+
+def main_results_units(seeds) -> list[dict]:
+    "(seed, part) units of `main_results_seed`, the longest parts first."
+    return [{'seed': s, 'part': p} for p in MAIN_PARTS for s in seeds]
+
+# %% ../nbs/api/14_runs.ipynb #c009
+def main_results_seed(seed: int, part: str = 'all', preset='demo', data='synthmel', clip_weights=None, llm='simulated',
+                      knowledge_rate=0.8, hallucination_rate=0.1, rounds=None, finetune_encoder=False, tensor_budget=None,
+                      out_dir=None, threads=1, overrides=None) -> list[dict]:
+    "[{'seed', 'part', 'rows', 'timings', 'dialogue', 'without_answers'}]: the methods of Table 1 in `part` (see `MAIN_PARTS`) for one `seed`."
+    from thinklinker.matcher import MatcherConfig, TENSOR_BUDGET
+    from thinklinker.fusion import count_params
+    from thinklinker.train import zero_shot_scores, evaluate_scores
+    if part != 'all' and part not in MAIN_PARTS: raise ValueError(f"part must be 'all' or one of {MAIN_PARTS}, not {part!r}")
+    exp = unit_experiment('main_results', seed, preset, data, clip_weights, out_dir, threads, overrides)
+    P, ds, enc = exp.P, exp.ds, exp.enc
+    budget = int(tensor_budget) if tensor_budget else (TENSOR_BUDGET if P.name == 'paper' else 2**20)
+    base = MatcherConfig(text_dim=enc.text_dim, image_dim=enc.image_dim, d=P.d, rank=P.rank)
+    baselines = {'text_only': ('Text-only matcher', base.ablate('w/o image')), 'concat': ('Concat fusion', replace(base, fusion='concat')),
+                 'tensor': (tensor_label(budget), replace(base, fusion='tensor', tensor_budget=budget))}
+    out = {'seed': seed, 'part': part, 'rows': [], 'timings': {}, 'dialogue': None, 'without_answers': None}
+    def add(method, res, **extra):
+        for tag, m in res.items(): out['rows'].append({'method': method, 'seed': seed, 'tag': tag, **m, **extra})
+    for p, (name, cfg) in baselines.items():
+        if part not in ('all', p): continue
+        r = cached_stage1(exp, cfg, seed=seed, finetune_encoder=False, progress=False, desc=name)
+        out['timings'][name] = r.seconds
+        add(name, r.test, params=count_params(r.model))
+    if part in ('all', 'thinklinker'):
+        # stage 1, the dialogue (afresh: stage 1 may have been retrained; the LLM response cache makes repeated prompts
+        # free) and stage 2, through both caches
+        r = run_pipeline(exp, seed, base, stage1_kw={'finetune_encoder': finetune_encoder}, rounds=rounds, llm=llm,
+                         knowledge_rate=knowledge_rate, hallucination_rate=hallucination_rate,
+                         dialogue_file=f'dialogue-s{seed}.jsonl')
+        s1, s2 = r.stage1, r.stage2
+        zs = zero_shot_scores(s1.src, 'test', s1.cands['test'])
+        add('CLIP zero-shot', evaluate_scores(zs, s1.cands['test'], by_tag=True), params=0)
+        add('ThinkLinker (stage 1)', s1.test, params=count_params(s1.model))
+        add('ThinkLinker† (stage 2)', s2.test, params=count_params(s2.model))
+        out['timings'].update({'ThinkLinker stage 1': s1.seconds, 'dialogue': r.timings['dialogue'], 'stage 2': s2.seconds})
+        out.update(dialogue=dict(r.run.stats), without_answers=s2.n_without_answers)
+    return [out]
 
 # %% ../nbs/api/14_runs.ipynb #c00bx6x1
 def subset_metrics(scores, cands, rows) -> dict:
