@@ -15,6 +15,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from .config import get_device, outputs_dir, atomic_path, seed_everything
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['TINY_CLIP_CONFIGS', 'HF_OFFLINE_ENV', 'register_tiny_configs', 'hub_reachable', 'is_offline', 'resolve_weights',
@@ -222,78 +223,89 @@ class ClipEncoder(nn.Module):
                 f'context={self.context_length}, dim={self.embed_dim}, device={self.device})')
 
     # --- text -----------------------------------------------------------------------------
-    def tokenize(self, texts: list[str]) -> torch.Tensor:
-        return self.tokenizer(list(texts)).to(self.device)
-
-    def _text_projection(self):
-        m = self.model
-        tp = getattr(m, 'text_projection', None)
-        if tp is None and hasattr(m, 'text'): tp = getattr(m.text, 'text_projection', None)
-        return tp
-
-    def encode_text(self, texts: list[str]) -> dict:
-        "'local' [B,L,D] projected tokens, 'mask' [B,L] (valid up to end-of-text), 'global' [B,D] (== model.encode_text)."
-        ids = self.tokenize(texts)
-        out = self.model.forward_intermediates(text=ids, text_indices=1, normalize=False,
-                                               normalize_intermediates=True)
-        tok = out['text_intermediates'][-1]                      # after ln_final
-        tp = self._text_projection()
-        if tp is not None: tok = tp(tok) if isinstance(tp, nn.Module) else tok @ tp
-        pad = getattr(getattr(self.tokenizer, 'tokenizer', None), 'pad_token_id', None) or 0
-        return {'local': tok, 'mask': ids != pad, 'global': out['text_features']}
 
     # --- images ---------------------------------------------------------------------------
-    def image_tensor(self, images: list) -> tuple[torch.Tensor, torch.Tensor]:
-        "Preprocessed batch [B,3,H,W] and `present` [B] bool (placeholder: zeros in normalised space)."
-        pics = [load_image(x, self.on_bad_image) for x in images]
-        n_bad = sum(1 for x, p in zip(images, pics) if p is None and x is not None and not (isinstance(x, str) and not x.strip()))
-        if n_bad: warnings.warn(f'{n_bad} unreadable image(s) in this batch replaced by the placeholder')
-        s = self.image_size
-        x = torch.zeros(len(pics), 3, s, s)
-        for i, p in enumerate(pics):
-            if p is not None: x[i] = self.preprocess(p)
-        present = torch.tensor([p is not None for p in pics], dtype=torch.bool)
-        return x.to(self.device), present.to(self.device)
-
-    def _visual_project(self, tok: torch.Tensor) -> torch.Tensor:
-        vis = self.model.visual
-        proj = getattr(vis, 'proj', None)
-        if isinstance(proj, torch.Tensor): return tok @ proj
-        if isinstance(proj, nn.Module): return proj(tok)
-        if proj is None and hasattr(vis, 'attnpool'):              # ModifiedResNet: value path of the attention pool
-            ap = vis.attnpool                                        # (as in MaskCLIP, Zhou et al. 2022)
-            return ap.c_proj(ap.v_proj(tok + ap.positional_embedding[1:tok.shape[1] + 1].to(tok.dtype)))
-        if hasattr(vis, 'head') and isinstance(vis.head, nn.Module):  # timm trunk + open_clip head
-            out = vis.head(tok)
-            if out.shape[-1] == self.embed_dim: return out
-        raise NotImplementedError(f'No patch projection known for the visual tower of {self.model_name!r} '
-                                  f'({type(vis).__name__}); supported: ViT, ModifiedResNet, timm towers with a linear/MLP head.')
-
-    def encode_image(self, images: list) -> dict:
-        "'local' [B,P,D] projected patches, 'mask' [B,P] (all True), 'global' [B,D] (== model.encode_image), 'present' [B]."
-        x, present = self.image_tensor(images)
-        return self.encode_image_tensor(x, present)
-
-    def encode_image_tensor(self, x: torch.Tensor, present: torch.Tensor | None = None) -> dict:
-        "As `encode_image`, from an already preprocessed batch."
-        vis = self.model.visual
-        if getattr(vis, 'attn_pool', None) is not None:
-            raise NotImplementedError(f'{self.model_name!r} pools patches with attention queries (CoCa-style); '
-                                      f'its patch features have no projection into the joint space.')
-        vit = isinstance(vis, open_clip.transformer.VisionTransformer)
-        out = self.model.forward_intermediates(image=x, image_indices=1, normalize=False, normalize_intermediates=True,
-                                               image_output_fmt='NLC' if vit else 'NCHW', image_output_extra_tokens=False)
-        tok = out['image_intermediates'][-1]
-        if tok.dim() == 4: tok = tok.flatten(2).transpose(1, 2)   # NCHW towers (ResNet)
-        loc = self._visual_project(tok)
-        if present is None: present = torch.ones(len(x), dtype=torch.bool, device=x.device)
-        return {'local': loc, 'mask': torch.ones(loc.shape[:2], dtype=torch.bool, device=loc.device),
-                'global': out['image_features'], 'present': present}
 
     def forward(self, texts=None, images=None) -> dict:
         "Both modalities at once: {'text': ..., 'image': ...} (either may be None)."
         return {'text': self.encode_text(texts) if texts is not None else None,
                 'image': self.encode_image(images) if images is not None else None}
+
+# %% ../nbs/api/03_encoders.ipynb #c017p0
+@patch
+def tokenize(self: ClipEncoder, texts: list[str]) -> torch.Tensor:
+    return self.tokenizer(list(texts)).to(self.device)
+
+@patch
+def _text_projection(self: ClipEncoder):
+    m = self.model
+    tp = getattr(m, 'text_projection', None)
+    if tp is None and hasattr(m, 'text'): tp = getattr(m.text, 'text_projection', None)
+    return tp
+
+@patch
+def encode_text(self: ClipEncoder, texts: list[str]) -> dict:
+    "'local' [B,L,D] projected tokens, 'mask' [B,L] (valid up to end-of-text), 'global' [B,D] (== model.encode_text)."
+    ids = self.tokenize(texts)
+    out = self.model.forward_intermediates(text=ids, text_indices=1, normalize=False,
+                                           normalize_intermediates=True)
+    tok = out['text_intermediates'][-1]                      # after ln_final
+    tp = self._text_projection()
+    if tp is not None: tok = tp(tok) if isinstance(tp, nn.Module) else tok @ tp
+    pad = getattr(getattr(self.tokenizer, 'tokenizer', None), 'pad_token_id', None) or 0
+    return {'local': tok, 'mask': ids != pad, 'global': out['text_features']}
+
+# %% ../nbs/api/03_encoders.ipynb #c017p1
+@patch
+def image_tensor(self: ClipEncoder, images: list) -> tuple[torch.Tensor, torch.Tensor]:
+    "Preprocessed batch [B,3,H,W] and `present` [B] bool (placeholder: zeros in normalised space)."
+    pics = [load_image(x, self.on_bad_image) for x in images]
+    n_bad = sum(1 for x, p in zip(images, pics) if p is None and x is not None and not (isinstance(x, str) and not x.strip()))
+    if n_bad: warnings.warn(f'{n_bad} unreadable image(s) in this batch replaced by the placeholder')
+    s = self.image_size
+    x = torch.zeros(len(pics), 3, s, s)
+    for i, p in enumerate(pics):
+        if p is not None: x[i] = self.preprocess(p)
+    present = torch.tensor([p is not None for p in pics], dtype=torch.bool)
+    return x.to(self.device), present.to(self.device)
+
+@patch
+def _visual_project(self: ClipEncoder, tok: torch.Tensor) -> torch.Tensor:
+    vis = self.model.visual
+    proj = getattr(vis, 'proj', None)
+    if isinstance(proj, torch.Tensor): return tok @ proj
+    if isinstance(proj, nn.Module): return proj(tok)
+    if proj is None and hasattr(vis, 'attnpool'):              # ModifiedResNet: value path of the attention pool
+        ap = vis.attnpool                                        # (as in MaskCLIP, Zhou et al. 2022)
+        return ap.c_proj(ap.v_proj(tok + ap.positional_embedding[1:tok.shape[1] + 1].to(tok.dtype)))
+    if hasattr(vis, 'head') and isinstance(vis.head, nn.Module):  # timm trunk + open_clip head
+        out = vis.head(tok)
+        if out.shape[-1] == self.embed_dim: return out
+    raise NotImplementedError(f'No patch projection known for the visual tower of {self.model_name!r} '
+                              f'({type(vis).__name__}); supported: ViT, ModifiedResNet, timm towers with a linear/MLP head.')
+
+@patch
+def encode_image(self: ClipEncoder, images: list) -> dict:
+    "'local' [B,P,D] projected patches, 'mask' [B,P] (all True), 'global' [B,D] (== model.encode_image), 'present' [B]."
+    x, present = self.image_tensor(images)
+    return self.encode_image_tensor(x, present)
+
+@patch
+def encode_image_tensor(self: ClipEncoder, x: torch.Tensor, present: torch.Tensor | None = None) -> dict:
+    "As `encode_image`, from an already preprocessed batch."
+    vis = self.model.visual
+    if getattr(vis, 'attn_pool', None) is not None:
+        raise NotImplementedError(f'{self.model_name!r} pools patches with attention queries (CoCa-style); '
+                                  f'its patch features have no projection into the joint space.')
+    vit = isinstance(vis, open_clip.transformer.VisionTransformer)
+    out = self.model.forward_intermediates(image=x, image_indices=1, normalize=False, normalize_intermediates=True,
+                                           image_output_fmt='NLC' if vit else 'NCHW', image_output_extra_tokens=False)
+    tok = out['image_intermediates'][-1]
+    if tok.dim() == 4: tok = tok.flatten(2).transpose(1, 2)   # NCHW towers (ResNet)
+    loc = self._visual_project(tok)
+    if present is None: present = torch.ones(len(x), dtype=torch.bool, device=x.device)
+    return {'local': loc, 'mask': torch.ones(loc.shape[:2], dtype=torch.bool, device=loc.device),
+            'global': out['image_features'], 'present': present}
 
 # %% ../nbs/api/03_encoders.ipynb #c019
 _COLOURS = {'red': (220, 40, 40), 'green': (40, 180, 60), 'blue': (40, 70, 220), 'yellow': (230, 210, 40),

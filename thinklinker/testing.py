@@ -6,6 +6,7 @@
 from __future__ import annotations
 import json, re, threading, time
 import http.server, socketserver
+from fastcore.basics import patch
 from .llm import Backend, Completion
 
 # %% auto #0
@@ -46,64 +47,70 @@ class MockLLMServer:
     def __enter__(self): self._thread.start(); return self
     def __exit__(self, *a): self.httpd.shutdown(); self.httpd.server_close()
 
-    def _answer(self, system: str, user: str, max_tokens: int) -> Completion:
-        if self.backend is None: return Completion(text=f'echo: {user}'[:400], input_tokens=len((system + user).split()), output_tokens=3)
-        return self.backend.complete(system, user, max_tokens=max_tokens)
+# %% ../nbs/api/08a_testing.ipynb #t005p0
+@patch
+def _answer(self: MockLLMServer, system: str, user: str, max_tokens: int) -> Completion:
+    if self.backend is None: return Completion(text=f'echo: {user}'[:400], input_tokens=len((system + user).split()), output_tokens=3)
+    return self.backend.complete(system, user, max_tokens=max_tokens)
 
-    def _message(self, body) -> dict:
-        sys_ = body.get('system', '')
-        if isinstance(sys_, list): sys_ = ''.join(b.get('text', '') for b in sys_)
-        msgs = body['messages']; user = msgs[-1]['content']
-        if isinstance(user, list): user = ''.join(b.get('text', '') for b in user)
-        c = self._answer(sys_, user, body['max_tokens'])
-        cached = isinstance(body.get('system'), list) and any('cache_control' in b for b in body['system'])
-        return {'id': 'msg_mock', 'type': 'message', 'role': 'assistant', 'model': body['model'],
-                'content': [{'type': 'text', 'text': c.text}], 'stop_reason': 'end_turn', 'stop_sequence': None,
-                'usage': {'input_tokens': c.input_tokens, 'output_tokens': c.output_tokens,
-                          'cache_creation_input_tokens': 0, 'cache_read_input_tokens': len(sys_.split()) if cached else 0}}
+@patch
+def _message(self: MockLLMServer, body) -> dict:
+    sys_ = body.get('system', '')
+    if isinstance(sys_, list): sys_ = ''.join(b.get('text', '') for b in sys_)
+    msgs = body['messages']; user = msgs[-1]['content']
+    if isinstance(user, list): user = ''.join(b.get('text', '') for b in user)
+    c = self._answer(sys_, user, body['max_tokens'])
+    cached = isinstance(body.get('system'), list) and any('cache_control' in b for b in body['system'])
+    return {'id': 'msg_mock', 'type': 'message', 'role': 'assistant', 'model': body['model'],
+            'content': [{'type': 'text', 'text': c.text}], 'stop_reason': 'end_turn', 'stop_sequence': None,
+            'usage': {'input_tokens': c.input_tokens, 'output_tokens': c.output_tokens,
+                      'cache_creation_input_tokens': 0, 'cache_read_input_tokens': len(sys_.split()) if cached else 0}}
 
-    def _batch_obj(self, bid, ended):
-        n = len(self._batches[bid])
-        return {'id': bid, 'type': 'message_batch', 'processing_status': 'ended' if ended else 'in_progress',
-                'request_counts': {'processing': 0 if ended else n, 'succeeded': n if ended else 0, 'errored': 0, 'canceled': 0, 'expired': 0},
-                'created_at': '2026-01-01T00:00:00Z', 'expires_at': '2026-01-02T00:00:00Z', 'ended_at': '2026-01-01T00:01:00Z' if ended else None,
-                'cancel_initiated_at': None, 'archived_at': None,
-                'results_url': f'{self.url}/v1/messages/batches/{bid}/results' if ended else None}
+@patch
+def _batch_obj(self: MockLLMServer, bid, ended):
+    n = len(self._batches[bid])
+    return {'id': bid, 'type': 'message_batch', 'processing_status': 'ended' if ended else 'in_progress',
+            'request_counts': {'processing': 0 if ended else n, 'succeeded': n if ended else 0, 'errored': 0, 'canceled': 0, 'expired': 0},
+            'created_at': '2026-01-01T00:00:00Z', 'expires_at': '2026-01-02T00:00:00Z', 'ended_at': '2026-01-01T00:01:00Z' if ended else None,
+            'cancel_initiated_at': None, 'archived_at': None,
+            'results_url': f'{self.url}/v1/messages/batches/{bid}/results' if ended else None}
 
-    def _handle(self, h, method, body):
-        with self._lock:
-            self.requests.append({'method': method, 'path': h.path, 'body': body, 'headers': sorted(h.headers.keys())})
-            fail = self.fail_with.pop(0) if self.fail_with else None
-        if self.latency_s: time.sleep(self.latency_s)
-        if fail == 'stall': time.sleep(self.stall_s); fail = None      # answer late: the client times out
-        if fail == 'truncated': return h._send(200, text='{"id": "msg_mock", "type": "message", "content": [{"ty')
-        if fail == 'html': return h._send(200, text='<html><body><h1>502 Bad Gateway</h1></body></html>', ctype='text/html')
-        if fail == 'empty': return h._send(200, {})
-        no_text = fail == 'no_text'
-        if no_text: fail = None
-        if fail is not None:
-            return h._send(fail, {'type': 'error', 'error': {'type': 'rate_limit_error' if fail == 429 else 'api_error', 'message': f'mock {fail}'}},
-                           headers={'retry-after': str(self.retry_after)})
-        path = h.path.split('?')[0]
-        if method == 'POST' and path == '/v1/messages':
-            return h._send(200, dict(self._message(body), **({'content': []} if no_text else {})))
-        if method == 'POST' and path == '/v1/chat/completions':
-            msgs = body['messages']
-            sys_ = ''.join(m['content'] for m in msgs if m['role'] == 'system'); user = msgs[-1]['content']
-            c = self._answer(sys_, user, body.get('max_tokens') or 128)
-            return h._send(200, {'id': 'chatcmpl-mock', 'object': 'chat.completion', 'created': 0, 'model': body['model'],
-                                 'choices': [] if no_text else [{'index': 0, 'message': {'role': 'assistant', 'content': c.text}, 'finish_reason': 'stop'}],
-                                 'usage': {'prompt_tokens': c.input_tokens, 'completion_tokens': c.output_tokens,
-                                           'total_tokens': c.input_tokens + c.output_tokens}})
-        if method == 'POST' and path == '/v1/messages/batches':
-            bid = f'msgbatch_{len(self._batches)}'
-            self._batches[bid] = [(r['custom_id'], self._message(r['params'])) for r in body['requests']]
-            return h._send(200, self._batch_obj(bid, ended=False))
-        m = re.fullmatch(r'/v1/messages/batches/([\w]+)(/results)?', path)
-        if method == 'GET' and m and m.group(1) in self._batches:
-            if m.group(2):
-                lines = [json.dumps({'custom_id': cid, 'result': {'type': 'succeeded', 'message': msg}})
-                         for cid, msg in reversed(self._batches[m.group(1)])]   # out of order, as the API allows
-                return h._send(200, text='\n'.join(lines) + '\n')
-            return h._send(200, self._batch_obj(m.group(1), ended=True))
-        h._send(404, {'type': 'error', 'error': {'type': 'not_found_error', 'message': path}})
+# %% ../nbs/api/08a_testing.ipynb #t005p1
+@patch
+def _handle(self: MockLLMServer, h, method, body):
+    with self._lock:
+        self.requests.append({'method': method, 'path': h.path, 'body': body, 'headers': sorted(h.headers.keys())})
+        fail = self.fail_with.pop(0) if self.fail_with else None
+    if self.latency_s: time.sleep(self.latency_s)
+    if fail == 'stall': time.sleep(self.stall_s); fail = None      # answer late: the client times out
+    if fail == 'truncated': return h._send(200, text='{"id": "msg_mock", "type": "message", "content": [{"ty')
+    if fail == 'html': return h._send(200, text='<html><body><h1>502 Bad Gateway</h1></body></html>', ctype='text/html')
+    if fail == 'empty': return h._send(200, {})
+    no_text = fail == 'no_text'
+    if no_text: fail = None
+    if fail is not None:
+        return h._send(fail, {'type': 'error', 'error': {'type': 'rate_limit_error' if fail == 429 else 'api_error', 'message': f'mock {fail}'}},
+                       headers={'retry-after': str(self.retry_after)})
+    path = h.path.split('?')[0]
+    if method == 'POST' and path == '/v1/messages':
+        return h._send(200, dict(self._message(body), **({'content': []} if no_text else {})))
+    if method == 'POST' and path == '/v1/chat/completions':
+        msgs = body['messages']
+        sys_ = ''.join(m['content'] for m in msgs if m['role'] == 'system'); user = msgs[-1]['content']
+        c = self._answer(sys_, user, body.get('max_tokens') or 128)
+        return h._send(200, {'id': 'chatcmpl-mock', 'object': 'chat.completion', 'created': 0, 'model': body['model'],
+                             'choices': [] if no_text else [{'index': 0, 'message': {'role': 'assistant', 'content': c.text}, 'finish_reason': 'stop'}],
+                             'usage': {'prompt_tokens': c.input_tokens, 'completion_tokens': c.output_tokens,
+                                       'total_tokens': c.input_tokens + c.output_tokens}})
+    if method == 'POST' and path == '/v1/messages/batches':
+        bid = f'msgbatch_{len(self._batches)}'
+        self._batches[bid] = [(r['custom_id'], self._message(r['params'])) for r in body['requests']]
+        return h._send(200, self._batch_obj(bid, ended=False))
+    m = re.fullmatch(r'/v1/messages/batches/([\w]+)(/results)?', path)
+    if method == 'GET' and m and m.group(1) in self._batches:
+        if m.group(2):
+            lines = [json.dumps({'custom_id': cid, 'result': {'type': 'succeeded', 'message': msg}})
+                     for cid, msg in reversed(self._batches[m.group(1)])]   # out of order, as the API allows
+            return h._send(200, text='\n'.join(lines) + '\n')
+        return h._send(200, self._batch_obj(m.group(1), ended=True))
+    h._send(404, {'type': 'error', 'error': {'type': 'not_found_error', 'message': path}})

@@ -11,6 +11,7 @@ from typing import Callable, Iterable
 import torch
 from torch import nn
 from tqdm.auto import tqdm
+from fastcore.basics import patch
 from .config import seed_everything, atomic_path
 
 # %% auto #0
@@ -51,6 +52,7 @@ class TrainState:
         "The state stored in checkpoint `ck` (keys it does not have keep their defaults)."
         return cls(**{f.name: ck[f.name] for f in fields(cls) if f.name in ck})
 
+# %% ../nbs/api/06a_trainer.ipynb #trc006t
 class Trainer:
     "AdamW training with early stopping, best-weights restore, progress bar, deterministic epochs and resumable checkpoints."
     def __init__(self, model: nn.Module, param_groups: list[dict] | None = None, *,
@@ -84,94 +86,106 @@ class Trainer:
 
     def _better(self, a, b): return b is None or (a > b if self.mode == 'max' else a < b)
 
-    def _save(self, st: dict):
-        if self.ckpt_path is None: return
-        with atomic_path(self.ckpt_path) as tmp: torch.save(st, tmp)
+# %% ../nbs/api/06a_trainer.ipynb #trc006p0
+@patch
+def _save(self: Trainer, st: dict):
+    if self.ckpt_path is None: return
+    with atomic_path(self.ckpt_path) as tmp: torch.save(st, tmp)
 
-    def _load(self) -> dict | None:
-        if self.ckpt_path is None or not self.ckpt_path.exists(): return None
-        try: return torch.load(self.ckpt_path, map_location='cpu', weights_only=True)
-        except Exception as e:
-            warnings.warn(f"Checkpoint {self.ckpt_path} is unreadable ({type(e).__name__}: {e}); starting from scratch")
-            return None
+@patch
+def _load(self: Trainer) -> dict | None:
+    if self.ckpt_path is None or not self.ckpt_path.exists(): return None
+    try: return torch.load(self.ckpt_path, map_location='cpu', weights_only=True)
+    except Exception as e:
+        warnings.warn(f"Checkpoint {self.ckpt_path} is unreadable ({type(e).__name__}: {e}); starting from scratch")
+        return None
 
-    def fit(self) -> FitResult:
-        "Train until `epochs` or early stopping; restore and return the best epoch's weights and metrics."
-        res, st = FitResult(), TrainState()
-        ck = self._load()
-        if ck is not None:
-            self.model.load_state_dict(ck['model']); self.opt.load_state_dict(ck['optim'])
-            st = TrainState.from_checkpoint(ck)
-            res.resumed_from = (st.epoch, st.step_in_epoch)
-        while not st.done and st.epoch < self.epochs:
-            t0 = time.time()
-            self._train_epoch(st, ck)
-            ck = None
-            self._end_epoch(st, t0)
-            if self.ckpt_path: self._save(self._checkpoint(st))
-        if st.best_state is not None: self.model.load_state_dict(st.best_state)
-        res.history, res.best, res.best_epoch, res.steps = st.history, st.best_metrics, st.best_epoch, st.steps
-        return res
+@patch
+def _checkpoint(self: Trainer, st: TrainState) -> dict:
+    "What a checkpoint holds: the state's fields (shallow), model and optimiser state, RNG."
+    return {**{f.name: getattr(st, f.name) for f in fields(st)}, 'model': _state_to_cpu(self.model.state_dict()),
+            'optim': self.opt.state_dict(), 'rng': torch.get_rng_state()}
 
-    def _checkpoint(self, st: TrainState) -> dict:
-        "What a checkpoint holds: the state's fields (shallow), model and optimiser state, RNG."
-        return {**{f.name: getattr(st, f.name) for f in fields(st)}, 'model': _state_to_cpu(self.model.state_dict()),
-                'optim': self.opt.state_dict(), 'rng': torch.get_rng_state()}
+# %% ../nbs/api/06a_trainer.ipynb #trc006p1
+@patch
+def fit(self: Trainer) -> FitResult:
+    "Train until `epochs` or early stopping; restore and return the best epoch's weights and metrics."
+    res, st = FitResult(), TrainState()
+    ck = self._load()
+    if ck is not None:
+        self.model.load_state_dict(ck['model']); self.opt.load_state_dict(ck['optim'])
+        st = TrainState.from_checkpoint(ck)
+        res.resumed_from = (st.epoch, st.step_in_epoch)
+    while not st.done and st.epoch < self.epochs:
+        t0 = time.time()
+        self._train_epoch(st, ck)
+        ck = None
+        self._end_epoch(st, t0)
+        if self.ckpt_path: self._save(self._checkpoint(st))
+    if st.best_state is not None: self.model.load_state_dict(st.best_state)
+    res.history, res.best, res.best_epoch, res.steps = st.history, st.best_metrics, st.best_epoch, st.steps
+    return res
 
-    def _train_epoch(self, st: TrainState, ck: dict | None):
-        "The steps of epoch `st.epoch` (from `st.step_in_epoch` when resumed), deterministic per (seed, epoch)."
-        ep = st.epoch
-        seed_everything(self.seed * 1000 + ep)
-        self.model.train()
-        batches = self.batches(ep)
-        if ck is not None and st.step_in_epoch > 0 and 'rng' in ck:
-            torch.set_rng_state(ck['rng'])      # dropout etc. continue where the killed run was
-        total = None
-        try: total = len(batches)
-        except TypeError: pass
-        if self.max_steps: total = min(total, self.max_steps) if total else self.max_steps
-        bar = tqdm(total=total, desc=f'{self.desc} epoch {ep+1}/{self.epochs}', disable=not self.progress, leave=False)
-        bar.update(st.step_in_epoch)
-        for i, batch in enumerate(batches):
-            if self.max_steps and i >= self.max_steps: break
-            if i < st.step_in_epoch: continue                 # resumed: already done
-            loss = self._step(batch, ep, i)
-            st.step_in_epoch, st.steps = i + 1, st.steps + 1
-            st.running_loss += loss; st.n_loss += 1
-            bar.update(1); bar.set_postfix(loss=f"{st.running_loss / st.n_loss:.4f}")
-            if self.ckpt_path and st.steps % self.ckpt_every == 0: self._save(self._checkpoint(st))
-        bar.close()
+# %% ../nbs/api/06a_trainer.ipynb #trc006p2
+@patch
+def _train_epoch(self: Trainer, st: TrainState, ck: dict | None):
+    "The steps of epoch `st.epoch` (from `st.step_in_epoch` when resumed), deterministic per (seed, epoch)."
+    ep = st.epoch
+    seed_everything(self.seed * 1000 + ep)
+    self.model.train()
+    batches = self.batches(ep)
+    if ck is not None and st.step_in_epoch > 0 and 'rng' in ck:
+        torch.set_rng_state(ck['rng'])      # dropout etc. continue where the killed run was
+    total = None
+    try: total = len(batches)
+    except TypeError: pass
+    if self.max_steps: total = min(total, self.max_steps) if total else self.max_steps
+    bar = tqdm(total=total, desc=f'{self.desc} epoch {ep+1}/{self.epochs}', disable=not self.progress, leave=False)
+    bar.update(st.step_in_epoch)
+    for i, batch in enumerate(batches):
+        if self.max_steps and i >= self.max_steps: break
+        if i < st.step_in_epoch: continue                 # resumed: already done
+        loss = self._step(batch, ep, i)
+        st.step_in_epoch, st.steps = i + 1, st.steps + 1
+        st.running_loss += loss; st.n_loss += 1
+        bar.update(1); bar.set_postfix(loss=f"{st.running_loss / st.n_loss:.4f}")
+        if self.ckpt_path and st.steps % self.ckpt_every == 0: self._save(self._checkpoint(st))
+    bar.close()
 
-    def _step(self, batch, ep: int, i: int) -> float:
-        "One optimiser step on `batch`; its loss."
-        loss = self.loss_fn(self.model, batch)
-        if not torch.isfinite(loss): raise FloatingPointError(f"{self.desc}: loss is {loss.item()} at epoch {ep+1} step {i}")
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.grad_clip: nn.utils.clip_grad_norm_([p for g in self.opt.param_groups for p in g['params']], self.grad_clip)
-        self.opt.step()
-        return loss.item()
+# %% ../nbs/api/06a_trainer.ipynb #trc006p3
+@patch
+def _step(self: Trainer, batch, ep: int, i: int) -> float:
+    "One optimiser step on `batch`; its loss."
+    loss = self.loss_fn(self.model, batch)
+    if not torch.isfinite(loss): raise FloatingPointError(f"{self.desc}: loss is {loss.item()} at epoch {ep+1} step {i}")
+    self.opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if self.grad_clip: nn.utils.clip_grad_norm_([p for g in self.opt.param_groups for p in g['params']], self.grad_clip)
+    self.opt.step()
+    return loss.item()
 
-    def _end_epoch(self, st: TrainState, t0: float):
-        "Evaluate, keep the best weights, count epochs without improvement (early stop, or back to the best at a lower lr)."
-        ep = st.epoch
-        self.model.eval()
-        with torch.no_grad(): metrics = dict(self.evaluate(self.model))
-        if self.monitor not in metrics: raise KeyError(f"evaluate() returned {sorted(metrics)}, no {self.monitor!r} to monitor")
-        row = {'epoch': ep + 1, 'loss': st.running_loss / max(st.n_loss, 1), **metrics, 'seconds': time.time() - t0}
-        st.history = st.history + [row]
-        score = metrics[self.monitor]
-        if self._better(score, st.best_score):
-            st.best_score, st.best_epoch, st.best_metrics, st.bad_epochs = score, ep + 1, metrics, 0
-            st.best_state = _state_to_cpu(self.model.state_dict())
-        else:
-            st.bad_epochs += 1
-            if st.bad_epochs >= self.patience: st.done = True
-            elif self.plateau_factor and st.best_state is not None:
-                self.model.load_state_dict(st.best_state)
-                for g in self.opt.param_groups: g['lr'] *= self.plateau_factor
-        if self.progress:
-            tqdm.write(f"{self.desc} epoch {ep+1}: loss {row['loss']:.4f} " +
-                       ' '.join(f"{k} {v:.2f}" for k, v in metrics.items() if isinstance(v, (int, float))) +
-                       (' *' if st.best_epoch == ep + 1 else ''))
-        st.epoch, st.step_in_epoch, st.running_loss, st.n_loss = ep + 1, 0, 0.0, 0
+# %% ../nbs/api/06a_trainer.ipynb #trc006p4
+@patch
+def _end_epoch(self: Trainer, st: TrainState, t0: float):
+    "Evaluate, keep the best weights, count epochs without improvement (early stop, or back to the best at a lower lr)."
+    ep = st.epoch
+    self.model.eval()
+    with torch.no_grad(): metrics = dict(self.evaluate(self.model))
+    if self.monitor not in metrics: raise KeyError(f"evaluate() returned {sorted(metrics)}, no {self.monitor!r} to monitor")
+    row = {'epoch': ep + 1, 'loss': st.running_loss / max(st.n_loss, 1), **metrics, 'seconds': time.time() - t0}
+    st.history = st.history + [row]
+    score = metrics[self.monitor]
+    if self._better(score, st.best_score):
+        st.best_score, st.best_epoch, st.best_metrics, st.bad_epochs = score, ep + 1, metrics, 0
+        st.best_state = _state_to_cpu(self.model.state_dict())
+    else:
+        st.bad_epochs += 1
+        if st.bad_epochs >= self.patience: st.done = True
+        elif self.plateau_factor and st.best_state is not None:
+            self.model.load_state_dict(st.best_state)
+            for g in self.opt.param_groups: g['lr'] *= self.plateau_factor
+    if self.progress:
+        tqdm.write(f"{self.desc} epoch {ep+1}: loss {row['loss']:.4f} " +
+                   ' '.join(f"{k} {v:.2f}" for k, v in metrics.items() if isinstance(v, (int, float))) +
+                   (' *' if st.best_epoch == ep + 1 else ''))
+    st.epoch, st.step_in_epoch, st.running_loss, st.n_loss = ep + 1, 0, 0.0, 0
