@@ -115,7 +115,7 @@ def _shuffled(cands: list[str], mid: str, seed: int) -> list[str]:
 
 # %% ../nbs/api/01c_official.ipynb #of020
 def _read_official_mention(r: dict, path: Path, i: int) -> tuple:
-    "(id, mention, sentence, imgPath, candidates) of a record, type-checked; an `answer` field must be the first candidate."
+    "(id, mention, sentence, imgPath, candidates) of a record, type-checked (an `answer` must be the first candidate)."
     rid = r.get('mention_id')
     mid = str(_field(r, 'mention_id', (str, int), path, i, rid))
     mention, sent = _field(r, 'mentions', str, path, i, rid), _field(r, 'sentence', str, path, i, rid)
@@ -171,7 +171,7 @@ def _find_official_name(root: Path) -> str:
 
 def load_official(root, name: str | None = None, splits=('train', 'dev', 'test'), check_images='decode',
                   image_file=None, image_dir=None, seed: int = 0, unquote_names: bool = True) -> MELDataset:
-    "Load and validate a dataset in the official ThinkLinker / FissFuse layout; defects counted in `.report`, or `DataError`."
+    "Load and validate a dataset in the official ThinkLinker (FissFuse) layout; defects in `.report` or `DataError`."
     root = Path(root)
     if not root.is_dir(): raise DataError(root, 'dataset folder not found')
     name = name or _find_official_name(root)
