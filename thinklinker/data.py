@@ -283,10 +283,10 @@ def _check_image(p: Path, how) -> str:
     st = _file_status(p)
     if st != 'ok' or how == 'exists': return st
     from PIL import Image
-    from thinklinker.encoders import load_image      # decoded as the encoder will decode it
-    try: load_image(p)
-    except ValueError as e:
-        return 'too_large' if isinstance(e.__cause__, Image.DecompressionBombError) else 'undecodable'
+    try:
+        with Image.open(p) as im: im.load()     # every mode PIL decodes, encoders.to_rgb converts (16-bit included)
+    except Image.DecompressionBombError: return 'too_large'
+    except Exception: return 'undecodable'
     return 'ok'
 
 # %% ../nbs/api/01_data.ipynb #c013s4
