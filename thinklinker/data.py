@@ -331,13 +331,17 @@ def _read_kb(root: Path, rep: LoadReport, how, unquote_names: bool = True) -> tu
         desc = _field(r, 'attr', str, kpath, i, rid, required=False, default='')
         imgs = _str_list(r, 'image_list', kpath, i, rid) or []
         raw.append(qid)
-        if qid in qid2idx: rep.n_duplicate_entity_ids += 1; continue
+        if qid in qid2idx:
+            rep.n_duplicate_entity_ids += 1
+            continue
         rep.n_names_unquoted += changed
         found = [_resolve_image(root, 'kb_image', rel, how, kpath, i, rid, 'image_list') for rel in imgs if rel]
         for _, st in found: _count_image(rep, 'kb', st)
         image = next((p for p, st in found if p is not None), None)
-        rep.n_kb_images += image is not None; rep.n_entities_without_image += image is None
-        qid2idx[qid] = len(kb); kb.append(Entity(len(kb), qid, nm, desc, image))
+        rep.n_kb_images += image is not None
+        rep.n_entities_without_image += image is None
+        qid2idx[qid] = len(kb)
+        kb.append(Entity(len(kb), qid, nm, desc, image))
     rep.n_entities = len(kb)
     return kb, qid2idx, raw
 
@@ -377,12 +381,14 @@ def _read_mention(r: dict, mpath: Path, i: int) -> tuple:
 
 def _linkable(ans: str, known: dict, qid2idx: dict, rep: LoadReport, mpath, i, rid) -> bool:
     "Whether gold `ans` can be linked: `nil` or a QID in only one of qid2id.json / the KB counted, in neither an error."
-    if ans.strip().lower() == 'nil': rep.n_nil += 1; return False
-    if ans not in known and ans not in qid2idx:
+    if ans.strip().lower() == 'nil': skip = 'n_nil'
+    elif ans not in known and ans not in qid2idx:
         raise DataError(mpath, f"gold QID {ans!r} is in neither qid2id.json nor kb_entity.json", i, rid, 'answer')
-    if ans not in qid2idx: rep.n_answer_not_in_kb += 1; return False
-    if ans not in known: rep.n_answer_not_in_qid2id += 1; return False
-    return True
+    elif ans not in qid2idx: skip = 'n_answer_not_in_kb'
+    elif ans not in known: skip = 'n_answer_not_in_qid2id'
+    else: return True
+    setattr(rep, skip, getattr(rep, skip) + 1)
+    return False
 
 # %% ../nbs/api/01_data.ipynb #c014s8
 def _file_candidates(cands, ans: str, qid2idx: dict, rep: LoadReport):
@@ -396,10 +402,13 @@ def _file_candidates(cands, ans: str, qid2idx: dict, rep: LoadReport):
 
 def _mention_image(root: Path, rel: str, how, rep: LoadReport, mpath, i, rid) -> Path | None:
     "A mention's usable image (or None), its status counted in `rep`."
-    if not rel: rep.n_mention_no_image += 1; return None
+    if not rel:
+        rep.n_mention_no_image += 1
+        return None
     image, st = _resolve_image(root, 'mention_image', rel, how, mpath, i, rid, 'imgPath', as_jpg=True)
     _count_image(rep, 'mention', st)
-    rep.n_mention_images += image is not None; rep.n_mention_images_as_jpg += st == 'as_jpg'
+    rep.n_mention_images += image is not None
+    rep.n_mention_images_as_jpg += st == 'as_jpg'
     return image
 
 def _read_split(root: Path, name: str, sp: str, qid2idx: dict, known: dict, rep: LoadReport, seen: set, how,
@@ -409,9 +418,12 @@ def _read_split(root: Path, name: str, sp: str, qid2idx: dict, known: dict, rep:
     for i, r in enumerate(_records(mpath)):
         mid, mention, sent, ans, rel, cands, tags = _read_mention(r, mpath, i)
         if not _linkable(ans, known, qid2idx, rep, mpath, i, r.get('id')): continue
-        if mid in seen: rep.n_duplicate_mention_ids += 1; continue
+        if mid in seen:
+            rep.n_duplicate_mention_ids += 1
+            continue
         seen.add(mid)
-        mention, changed = _decoded(mention, unquote_names); rep.n_mentions_unquoted += changed
+        mention, changed = _decoded(mention, unquote_names)
+        rep.n_mentions_unquoted += changed
         if not mention.strip(): rep.n_empty_mentions += 1
         elif mention.lower() not in sent.lower(): rep.n_mention_not_in_sentence += 1
         image = _mention_image(root, rel, how, rep, mpath, i, r.get('id'))

@@ -44,9 +44,12 @@ def _read_entities(root: Path, rep: LoadReport, unquote_names: bool = True) -> t
         ids[eid] = qid
         name, changed = _decoded(_field(r, 'name', str, path, i, rid), unquote_names)
         desc = _field(r, 'desc', str, path, i, rid, required=False, default='')
-        if qid in qid2idx: rep.n_duplicate_entity_ids += 1; continue
+        if qid in qid2idx:
+            rep.n_duplicate_entity_ids += 1
+            continue
         rep.n_names_unquoted += changed
-        qid2idx[qid] = len(kb); kb.append(Entity(len(kb), qid, name, desc, None))
+        qid2idx[qid] = len(kb)
+        kb.append(Entity(len(kb), qid, name, desc, None))
     rep.n_entities = len(kb)
     return kb, qid2idx
 
@@ -135,11 +138,14 @@ def _read_official_split(path: Path, kb_ids: dict, images: dict, rep: LoadReport
     for i, r in enumerate(_read_jsonl(path)):
         mid, mention, sent, rel, cands = _read_official_mention(r, path, i)
         gold = cands[0]
-        if gold.strip().lower() == 'nil': rep.n_nil += 1; continue
-        if gold not in kb_ids: rep.n_answer_not_in_kb += 1; continue
-        if mid in seen: rep.n_duplicate_mention_ids += 1; continue
+        skip = ('n_nil' if gold.strip().lower() == 'nil' else 'n_answer_not_in_kb' if gold not in kb_ids
+                else 'n_duplicate_mention_ids' if mid in seen else None)
+        if skip:
+            setattr(rep, skip, getattr(rep, skip) + 1)
+            continue
         seen.add(mid)
-        mention, changed = _decoded(mention, unquote_names); rep.n_mentions_unquoted += changed
+        mention, changed = _decoded(mention, unquote_names)
+        rep.n_mentions_unquoted += changed
         if not mention.strip(): rep.n_empty_mentions += 1
         elif mention.lower() not in sent.lower(): rep.n_mention_not_in_sentence += 1
         image = _official_image(images, 'mention', _mimic_jpg(rel)[:-4] if rel else '', how, rep)
@@ -180,7 +186,8 @@ def load_official(root, name: str | None = None, splits=('train', 'dev', 'test')
     images = _image_index(extract_images(_find_image_file(root, image_file), image_dir))
     for e in kb:
         e.image = _official_image(images, 'kb', e.qid, check_images, rep)
-        rep.n_kb_images += e.image is not None; rep.n_entities_without_image += e.image is None
+        rep.n_kb_images += e.image is not None
+        rep.n_entities_without_image += e.image is None
     seen = set()
     out = {sp: _read_official_split(root / f'{name}_{_SPLIT_FILES.get(sp, sp)}.jsonl', qid2idx, images, rep, seen,
                                     check_images, seed, unquote_names) for sp in splits}
@@ -212,7 +219,8 @@ def _official_records(ds: MELDataset, n_candidates: int, seed: int) -> tuple[lis
             rel = ''
             if m.image is not None:
                 k = keys.setdefault(str(m.image), f'm{len(keys)}')
-                images[('mention_image', k)] = m.image; rel = k + Path(m.image).suffix
+                images[('mention_image', k)] = m.image
+                rel = k + Path(m.image).suffix
             recs.append(dict(mention_id=m.id, mentions=m.mention, sentence=m.sentence, imgPath=rel, candidates=c))
         splits[sp] = recs
     return ents, splits, images
