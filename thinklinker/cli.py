@@ -127,9 +127,18 @@ def _cmd_data_validate(args):
         print(f"name-similarity candidates, {split or 'all'} split: " + ', '.join(f'{k} {v:.2f}%' for k, v in r.items())
               + f" ({time.time()-t0:.1f} s)")
 
+# %% ../nbs/api/90_cli.ipynb #c010s2a
+def _cmd_data_convert(args):
+    from thinklinker.official import convert_dataset
+    from thinklinker.data import load_dataset
+    t0 = time.time()
+    out = convert_dataset(args.src, args.dst, args.to, name=args.name, n_candidates=args.n_candidates, overwrite=args.overwrite)
+    print(f"converted {args.src} to the {args.to} layout in {time.time() - t0:.1f} s -> {out}")
+    print(load_dataset(out, check_images='exists').report)
+
 # %% ../nbs/api/90_cli.ipynb #c010s3
 def _add_data_parser(sub):
-    d = sub.add_parser('data', help='benchmarks: generate SynthMEL, import MELBench, validate a dataset folder')
+    d = sub.add_parser('data', help='benchmarks: generate SynthMEL, import MELBench, validate or convert a dataset folder')
     ds = d.add_subparsers(dest='data_cmd', required=True)
     s = ds.add_parser('synth', help='generate SynthMEL in the MIMIC layout')
     s.add_argument('--preset', default='demo', choices=['smoke', 'demo', 'paper'])
@@ -147,6 +156,14 @@ def _add_data_parser(sub):
     v.add_argument('--images', default='decode', choices=['decode', 'exists', 'none'])
     v.add_argument('--recall', type=int, nargs='*', default=None, help='also print recall@n of name-similarity candidates')
     v.set_defaults(func=_cmd_data_validate)
+    c = ds.add_parser('convert', help='convert a dataset folder to the official ThinkLinker (FissFuse) or the MIMIC layout')
+    c.add_argument('src')
+    c.add_argument('dst')
+    c.add_argument('--to', required=True, choices=['official', 'mimic'])
+    c.add_argument('--name', default=None, help='dataset name of the written files (default: the source\'s)')
+    c.add_argument('--n-candidates', type=int, default=100, help='official: name-similarity candidates for mentions without')
+    c.add_argument('--overwrite', action='store_true')
+    c.set_defaults(func=_cmd_data_convert)
 
 # %% ../nbs/api/90_cli.ipynb #c012
 def build_parser() -> argparse.ArgumentParser:

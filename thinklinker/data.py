@@ -4,16 +4,18 @@
 
 # %% ../nbs/api/01_data.ipynb #c004
 from __future__ import annotations
-import json, os, re, shutil, zlib, zipfile, math, tempfile, contextlib, warnings
+import json, os, re, shutil, zlib, zipfile, math, tempfile, contextlib, warnings, errno, stat, bisect
 from collections import Counter
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
+from typing import Callable
+from urllib.parse import unquote
 import numpy as np
 from .config import outputs_dir, atomic_path, atomic_write_text, project_root, umask_mode
 
 # %% auto #0
-__all__ = ['DataError', 'Entity', 'Mention', 'LoadReport', 'MELDataset', 'load_dataset', 'atomic_dir', 'guard_replace',
-           'write_records', 'write_dataset']
+__all__ = ['LAYOUTS', 'DataError', 'Entity', 'Mention', 'LoadReport', 'MELDataset', 'atomic_dir', 'guard_replace',
+           'write_records', 'write_dataset', 'register_layout', 'load_dataset']
 
 # %% ../nbs/api/01_data.ipynb #c005
 class DataError(ValueError):
@@ -49,20 +51,29 @@ class Mention:
 # %% ../nbs/api/01_data.ipynb #c009
 @dataclass
 class LoadReport:
-    "Counts of what the loader found and how it handled it; `print(report)` shows a table."
+    "Counts of what the loader found and how it handled it; `print(report)` shows a table, `.short()` a line."
     name: str = ''
     n_entities: int = 0
     n_mentions: dict = field(default_factory=dict)     # split -> mentions kept
     n_kb_images: int = 0                               # entities with a usable image
     n_kb_images_missing: int = 0                       # listed image files that do not exist
     n_kb_images_undecodable: int = 0
+    n_kb_images_too_large: int = 0                     # over Pillow's Image.MAX_IMAGE_PIXELS
+    n_kb_images_symlink_loop: int = 0
     n_entities_without_image: int = 0
     n_mention_images: int = 0                          # mentions with a usable image
+    n_mention_images_as_jpg: int = 0                   # ... found as mention_image/<stem>.jpg (MIMIC's mapping)
     n_mention_no_image: int = 0                        # imgPath empty or absent
     n_mention_images_missing: int = 0
     n_mention_images_undecodable: int = 0
+    n_mention_images_too_large: int = 0
+    n_mention_images_symlink_loop: int = 0
+    n_names_unquoted: int = 0                          # entity names URL-decoded
+    n_mentions_unquoted: int = 0                       # mention strings URL-decoded
     n_nil: int = 0                                     # skipped
     n_answer_not_in_kb: int = 0                        # in qid2id.json but not in kb_entity.json; skipped
+    n_answer_not_in_qid2id: int = 0                    # in kb_entity.json but not in qid2id.json; skipped
+    n_kb_not_in_qid2id: int = 0                        # entities that qid2id.json does not list
     n_duplicate_entity_ids: int = 0                    # skipped
     n_duplicate_mention_ids: int = 0                   # skipped
     n_empty_mentions: int = 0
@@ -70,6 +81,9 @@ class LoadReport:
     n_with_candidates: int = 0
     n_candidates_not_in_kb: int = 0                    # dropped from candidate lists
     n_gold_not_in_candidates: int = 0
+    text_context: int = 0                              # the encoder's context (tokens); 0: texts not counted yet
+    n_entity_texts_truncated: int = 0                  # entity texts longer than text_context (cut by the encoder)
+    n_mention_texts_truncated: int = 0
 
     @property
     def total_mentions(self) -> int: return sum(self.n_mentions.values())
@@ -77,11 +91,20 @@ class LoadReport:
     def __str__(self):
         rows = [('dataset', self.name), ('entities', self.n_entities),
                 ('mentions', f"{self.total_mentions} (" + ', '.join(f'{k} {v}' for k, v in self.n_mentions.items()) + ')')]
-        rows += [(f.name[2:].replace('_', ' '), getattr(self, f.name)) for f in fields(self)
+        rows += [(f.name.removeprefix('n_').replace('_', ' '), getattr(self, f.name)) for f in fields(self)
                  if f.name not in ('name', 'n_entities', 'n_mentions')]
         w = max(len(str(k)) for k, _ in rows)
         return '\n'.join(f"{k:<{w}}  {v}" for k, v in rows)
     __repr__ = __str__
+    def short(self) -> str:
+        "The counts that are not zero, on one line."
+        skip = ('name', 'n_entities', 'n_mentions', 'text_context')
+        nz = [f"{f.name.removeprefix('n_').replace('_', ' ')} {getattr(self, f.name)}" for f in fields(self)
+              if f.name not in skip and getattr(self, f.name)]
+        ctx = f', texts counted at {self.text_context} tokens' if self.text_context else ''
+        per = ', '.join(f'{k} {v}' for k, v in self.n_mentions.items())
+        return (f"{self.name}: {self.n_entities} entities, {self.total_mentions} mentions ({per}){ctx}; "
+                + ('; '.join(nz) or 'no defects'))
 
 # %% ../nbs/api/01_data.ipynb #c009s1
 @dataclass
@@ -100,146 +123,6 @@ class MELDataset:
     def __repr__(self):
         return (f"MELDataset({self.name!r}, {len(self.kb)} entities, "
                 + ', '.join(f'{k}: {len(v)}' for k, v in self.splits.items()) + f", root={str(self.root)!r})")
-
-# %% ../nbs/api/01_data.ipynb #c011
-def _read_json(path: Path):
-    "Parse a JSON file or raise `DataError` with the line and column."
-    if not path.is_file(): raise DataError(path, 'file not found')
-    try: return json.loads(path.read_text(encoding='utf-8'))
-    except json.JSONDecodeError as e:
-        raise DataError(path, f"malformed JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
-    except UnicodeDecodeError as e:
-        raise DataError(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
-
-# %% ../nbs/api/01_data.ipynb #c011s1
-def _tname(v): return type(v).__name__
-
-def _field(rec, key, types, path, i, rid, required=True, default=None):
-    "`rec[key]` checked against `types`; `DataError` if absent (when `required`) or of the wrong type."
-    if key not in rec or rec[key] is None:
-        if required: raise DataError(path, 'missing required field', i, rid, key)
-        return default
-    v = rec[key]
-    if not isinstance(v, types) or isinstance(v, bool):
-        want = ' or '.join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
-        raise DataError(path, f"expected {want}, got {_tname(v)} {v!r:.40}", i, rid, key)
-    return v
-
-# %% ../nbs/api/01_data.ipynb #c011s2
-def _str_list(rec, key, path, i, rid, required=False):
-    v = _field(rec, key, list, path, i, rid, required=required)
-    if v is None: return None
-    for j, x in enumerate(v):
-        if not isinstance(x, str): raise DataError(path, f"item {j}: expected str, got {_tname(x)}", i, rid, key)
-    return v
-
-# %% ../nbs/api/01_data.ipynb #c011s3
-def _records(path):
-    "The list of JSON objects in `path`."
-    data = _read_json(path)
-    if not isinstance(data, list): raise DataError(path, f"expected a JSON list of records, got {_tname(data)}")
-    for i, r in enumerate(data):
-        if not isinstance(r, dict): raise DataError(path, f"expected a JSON object, got {_tname(r)}", i)
-    return data
-
-# %% ../nbs/api/01_data.ipynb #c013
-def _image_path(root: Path, sub: str, rel: str, path, i, rid, key) -> Path:
-    "`root/sub/rel`, or `DataError` if it escapes `root`."
-    p = (root / sub / rel)
-    try: inside = p.resolve().is_relative_to(root.resolve())
-    except (OSError, RuntimeError): inside = False
-    if not inside or os.path.isabs(rel): raise DataError(path, f"image path {rel!r} escapes the dataset folder", i, rid, key)
-    return p
-
-def _check_image(p: Path, how) -> str:
-    "'ok', 'missing' or 'undecodable'."
-    if not how: return 'ok'
-    if not p.is_file(): return 'missing'
-    if how == 'exists': return 'ok'
-    from PIL import Image
-    try:
-        with Image.open(p) as im: im.load()
-        return 'ok'
-    except Exception: return 'undecodable'
-
-# %% ../nbs/api/01_data.ipynb #c014
-def _find_name(root: Path) -> str:
-    "The `<name>` of `<name>_train.json` in `root` (exactly one must exist)."
-    names = sorted(p.name[:-len('_train.json')] for p in root.glob('*_train.json'))
-    if len(names) != 1: raise DataError(root, f"expected exactly one <name>_train.json, found {names or 'none'}; pass name=")
-    return names[0]
-
-# %% ../nbs/api/01_data.ipynb #c014s1
-def load_dataset(root, name: str | None = None, splits=('train', 'dev', 'test'), check_images='decode') -> MELDataset:
-    "Load and validate a dataset in the MIMIC layout; defects are counted in `.report` or raise `DataError`."
-    root = Path(root)
-    if not root.is_dir(): raise DataError(root, 'dataset folder not found')
-    name = name or _find_name(root)
-    rep = LoadReport(name=name)
-    # --- knowledge base
-    kpath = root / 'kb_entity.json'
-    kb, qid2idx = [], {}
-    for i, r in enumerate(_records(kpath)):
-        rid = r.get('id')
-        qid = _field(r, 'id', str, kpath, i, rid)
-        nm = _field(r, 'entity_name', str, kpath, i, rid)
-        desc = _field(r, 'attr', str, kpath, i, rid, required=False, default='')
-        imgs = _str_list(r, 'image_list', kpath, i, rid) or []
-        if qid in qid2idx: rep.n_duplicate_entity_ids += 1; continue
-        image = None
-        for rel in imgs:
-            if not rel: continue
-            p = _image_path(root, 'kb_image', rel, kpath, i, rid, 'image_list')
-            st = _check_image(p, check_images)
-            if st == 'ok': image = image or p
-            elif st == 'missing': rep.n_kb_images_missing += 1
-            else: rep.n_kb_images_undecodable += 1
-        if image is None: rep.n_entities_without_image += 1
-        else: rep.n_kb_images += 1
-        qid2idx[qid] = len(kb); kb.append(Entity(len(kb), qid, nm, desc, image))
-    rep.n_entities = len(kb)
-    # --- qid2id.json: the set of known QIDs
-    qpath = root / 'qid2id.json'
-    known = _read_json(qpath)
-    if not isinstance(known, dict): raise DataError(qpath, f"expected a JSON object {{QID: index}}, got {_tname(known)}")
-    # --- mentions
-    out, seen = {}, set()
-    for sp in splits:
-        mpath = root / f'{name}_{sp}.json'
-        ms = []
-        for i, r in enumerate(_records(mpath)):
-            rid = r.get('id')
-            mid = str(_field(r, 'id', (str, int), mpath, i, rid))
-            mention = _field(r, 'mentions', str, mpath, i, rid)
-            sent = _field(r, 'sentence', str, mpath, i, rid)
-            ans = _field(r, 'answer', str, mpath, i, rid)
-            rel = _field(r, 'imgPath', str, mpath, i, rid, required=False, default='')
-            cands = _str_list(r, 'candidates', mpath, i, rid)
-            tags = tuple(_str_list(r, 'tags', mpath, i, rid) or ())
-            if ans.strip().lower() == 'nil': rep.n_nil += 1; continue
-            if ans not in known: raise DataError(mpath, f"gold QID {ans!r} is not in qid2id.json", i, rid, 'answer')
-            if ans not in qid2idx: rep.n_answer_not_in_kb += 1; continue
-            if mid in seen: rep.n_duplicate_mention_ids += 1; continue
-            seen.add(mid)
-            if not mention.strip(): rep.n_empty_mentions += 1
-            elif mention.lower() not in sent.lower(): rep.n_mention_not_in_sentence += 1
-            image = None
-            if rel:
-                p = _image_path(root, 'mention_image', rel, mpath, i, rid, 'imgPath')
-                st = _check_image(p, check_images)
-                if st == 'ok': image = p; rep.n_mention_images += 1
-                elif st == 'missing': rep.n_mention_images_missing += 1
-                else: rep.n_mention_images_undecodable += 1
-            else: rep.n_mention_no_image += 1
-            if cands is not None:
-                rep.n_with_candidates += 1
-                keep = list(dict.fromkeys(q for q in cands if q in qid2idx))
-                rep.n_candidates_not_in_kb += sum(q not in qid2idx for q in cands)
-                rep.n_gold_not_in_candidates += ans not in keep
-                cands = keep
-            ms.append(Mention(mid, mention, sent, image, ans, cands, tags))
-        out[sp] = ms; rep.n_mentions[sp] = len(ms)
-    return MELDataset(root, name, kb, qid2idx, out, rep)
 
 # %% ../nbs/api/01_data.ipynb #c016
 @contextlib.contextmanager
@@ -337,3 +220,245 @@ def _tiny(root, edit=None):
     ents, splits, files = _tiny_records()
     if edit: edit(ents, splits, files)
     return write_records(root, 'tiny', ents, splits, files=files)
+
+# %% ../nbs/api/01_data.ipynb #c011
+def _read_json(path: Path):
+    "Parse a JSON file or raise `DataError` with the line and column."
+    if not path.is_file(): raise DataError(path, 'file not found')
+    try: return json.loads(path.read_text(encoding='utf-8'))
+    except json.JSONDecodeError as e:
+        raise DataError(path, f"malformed JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
+    except UnicodeDecodeError as e:
+        raise DataError(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+
+# %% ../nbs/api/01_data.ipynb #c011s1
+def _tname(v): return type(v).__name__
+
+def _field(rec, key, types, path, i, rid, required=True, default=None):
+    "`rec[key]` checked against `types`; `DataError` if absent (when `required`) or of the wrong type."
+    if key not in rec or rec[key] is None:
+        if required: raise DataError(path, 'missing required field', i, rid, key)
+        return default
+    v = rec[key]
+    if not isinstance(v, types) or isinstance(v, bool):
+        want = ' or '.join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+        raise DataError(path, f"expected {want}, got {_tname(v)} {v!r:.40}", i, rid, key)
+    return v
+
+# %% ../nbs/api/01_data.ipynb #c011s2
+def _str_list(rec, key, path, i, rid, required=False):
+    v = _field(rec, key, list, path, i, rid, required=required)
+    if v is None: return None
+    for j, x in enumerate(v):
+        if not isinstance(x, str): raise DataError(path, f"item {j}: expected str, got {_tname(x)}", i, rid, key)
+    return v
+
+# %% ../nbs/api/01_data.ipynb #c011s3
+def _records(path):
+    "The list of JSON objects in `path`."
+    data = _read_json(path)
+    if not isinstance(data, list): raise DataError(path, f"expected a JSON list of records, got {_tname(data)}")
+    for i, r in enumerate(data):
+        if not isinstance(r, dict): raise DataError(path, f"expected a JSON object, got {_tname(r)}", i)
+    return data
+
+# %% ../nbs/api/01_data.ipynb #c013
+def _image_path(root: Path, sub: str, rel: str, path, i, rid, key) -> Path:
+    "`root/sub/rel`, or `DataError` if `rel` is absolute or `..` leads out of `root` (as written; no link followed)."
+    norm = os.path.normpath(os.path.join(sub, rel))
+    if os.path.isabs(rel) or norm == os.pardir or norm.startswith(os.pardir + os.sep):
+        raise DataError(path, f"image path {rel!r} escapes the dataset folder", i, rid, key)
+    return root / sub / rel
+
+# %% ../nbs/api/01_data.ipynb #c013s1
+def _file_status(p: Path) -> str:
+    "'ok' for a regular file (links followed), 'symlink_loop', or 'missing'."
+    try: st = os.stat(p)
+    except OSError as e: return 'symlink_loop' if e.errno == errno.ELOOP else 'missing'
+    return 'ok' if stat.S_ISREG(st.st_mode) else 'missing'
+
+def _check_image(p: Path, how) -> str:
+    "'ok', 'missing', 'symlink_loop', 'undecodable' or 'too_large' (over Pillow's `Image.MAX_IMAGE_PIXELS`)."
+    if not how: return 'ok'
+    st = _file_status(p)
+    if st != 'ok' or how == 'exists': return st
+    from PIL import Image
+    try:
+        with Image.open(p) as im: im.load()     # every mode PIL decodes, encoders.to_rgb converts (16-bit included)
+    except Image.DecompressionBombError: return 'too_large'
+    except Exception: return 'undecodable'
+    return 'ok'
+
+# %% ../nbs/api/01_data.ipynb #c013s4
+def _mimic_jpg(rel: str) -> str:
+    "MIMIC's name for a mention image: the file name up to its first dot, + '.jpg'."
+    return rel.split('/')[-1].split('.')[0] + '.jpg'
+
+def _resolve_image(root: Path, sub: str, rel: str, how, path, i, rid, key, as_jpg: bool = False) -> tuple:
+    "(path or None, status) of a listed image; 'as_jpg' when MIMIC's `<stem>.jpg` stands in for a missing file."
+    p = _image_path(root, sub, rel, path, i, rid, key)
+    st = _check_image(p, how)
+    if st == 'missing' and as_jpg and _mimic_jpg(rel) != rel:
+        q = _image_path(root, sub, _mimic_jpg(rel), path, i, rid, key)
+        if _check_image(q, how) == 'ok': return q, 'as_jpg'
+    return (p if st == 'ok' else None), st
+
+def _count_image(rep, who: str, st: str):
+    "Count a non-usable image status in `rep.n_<who>_images_<status>`."
+    if st not in ('ok', 'as_jpg'): setattr(rep, f'n_{who}_images_{st}', getattr(rep, f'n_{who}_images_{st}') + 1)
+
+# %% ../nbs/api/01_data.ipynb #c014
+def _find_name(root: Path) -> str:
+    "The `<name>` of `<name>_train.json` in `root` (exactly one must exist)."
+    names = sorted(p.name[:-len('_train.json')] for p in root.glob('*_train.json'))
+    if len(names) != 1: raise DataError(root, f"expected exactly one <name>_train.json, found {names or 'none'}; pass name=")
+    return names[0]
+
+def _decoded(s: str, on: bool) -> tuple[str, bool]:
+    "`s` URL-decoded as MIMIC decodes names and mentions (`urllib.parse.unquote`), and whether that changed it."
+    d = unquote(s) if on else s
+    return d, d != s
+
+# %% ../nbs/api/01_data.ipynb #c014s2
+def _read_kb(root: Path, rep: LoadReport, how, unquote_names: bool = True) -> tuple[list[Entity], dict, list]:
+    "Entities of `kb_entity.json` (later duplicates skipped), QID -> index, and every record's QID in file order."
+    kpath = root / 'kb_entity.json'
+    kb, qid2idx, raw = [], {}, []
+    for i, r in enumerate(_records(kpath)):
+        rid = r.get('id')
+        qid = _field(r, 'id', str, kpath, i, rid)
+        nm, changed = _decoded(_field(r, 'entity_name', str, kpath, i, rid), unquote_names)
+        desc = _field(r, 'attr', str, kpath, i, rid, required=False, default='')
+        imgs = _str_list(r, 'image_list', kpath, i, rid) or []
+        raw.append(qid)
+        if qid in qid2idx:
+            rep.n_duplicate_entity_ids += 1
+            continue
+        rep.n_names_unquoted += changed
+        found = [_resolve_image(root, 'kb_image', rel, how, kpath, i, rid, 'image_list') for rel in imgs if rel]
+        for _, st in found: _count_image(rep, 'kb', st)
+        image = next((p for p, st in found if p is not None), None)
+        rep.n_kb_images += image is not None
+        rep.n_entities_without_image += image is None
+        qid2idx[qid] = len(kb)
+        kb.append(Entity(len(kb), qid, nm, desc, image))
+    rep.n_entities = len(kb)
+    return kb, qid2idx, raw
+
+# %% ../nbs/api/01_data.ipynb #c014s5
+def _read_qid2id(root: Path, raw: list, qid2idx: dict, rep: LoadReport) -> dict:
+    "`qid2id.json` checked against the KB's records `raw` (QIDs in file order); returns it."
+    qpath = root / 'qid2id.json'
+    known = _read_json(qpath)
+    if not isinstance(known, dict): raise DataError(qpath, f"expected a JSON object {{QID: index}}, got {_tname(known)}")
+    first = {q: i for i, q in reversed(list(enumerate(raw)))}                  # QID -> row of its first record
+    ordered = sorted(raw)
+    srow = {q: bisect.bisect_left(ordered, q) for q in first}                  # MIMIC sorts the KB by QID
+    rows = {}
+    for q, v in known.items():
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise DataError(qpath, f"key {q!r}: expected a row number (int >= 0), got {_tname(v)} {v!r:.40}")
+        if v in rows: raise DataError(qpath, f"keys {rows[v]!r} and {q!r} both map to row {v}")
+        rows[v] = q
+        if q in first and v >= len(raw):
+            raise DataError(qpath, f"key {q!r}: row {v} is out of range (kb_entity.json has {len(raw)} records)")
+    wrong = [q for q, v in known.items() if q in first and v != first[q]]
+    if wrong and any(known[q] != srow[q] for q in known if q in first):
+        q = wrong[0]
+        raise DataError(qpath, f"key {q!r} maps to row {known[q]}, but kb_entity.json has {q!r} at row {first[q]} "
+                               f"(or {srow[q]} sorted by QID, as MIMIC indexes it)")
+    rep.n_kb_not_in_qid2id = sum(q not in known for q in qid2idx)
+    return known
+
+# %% ../nbs/api/01_data.ipynb #c014s7
+def _read_mention(r: dict, mpath: Path, i: int) -> tuple:
+    "The fields of one mention record, type-checked: (id, mention, sentence, answer, imgPath, candidates, tags)."
+    rid = r.get('id')
+    mid = str(_field(r, 'id', (str, int), mpath, i, rid))
+    req = [_field(r, k, str, mpath, i, rid) for k in ('mentions', 'sentence', 'answer')]
+    rel = _field(r, 'imgPath', str, mpath, i, rid, required=False, default='')
+    return (mid, *req, rel, _str_list(r, 'candidates', mpath, i, rid), tuple(_str_list(r, 'tags', mpath, i, rid) or ()))
+
+def _linkable(ans: str, known: dict, qid2idx: dict, rep: LoadReport, mpath, i, rid) -> bool:
+    "Whether gold `ans` can be linked: `nil` or a QID in only one of qid2id.json / the KB counted, in neither an error."
+    if ans.strip().lower() == 'nil': skip = 'n_nil'
+    elif ans not in known and ans not in qid2idx:
+        raise DataError(mpath, f"gold QID {ans!r} is in neither qid2id.json nor kb_entity.json", i, rid, 'answer')
+    elif ans not in qid2idx: skip = 'n_answer_not_in_kb'
+    elif ans not in known: skip = 'n_answer_not_in_qid2id'
+    else: return True
+    setattr(rep, skip, getattr(rep, skip) + 1)
+    return False
+
+# %% ../nbs/api/01_data.ipynb #c014s8
+def _file_candidates(cands, ans: str, qid2idx: dict, rep: LoadReport):
+    "A mention's file candidates without QIDs outside the KB (counted); None stays None."
+    if cands is None: return None
+    rep.n_with_candidates += 1
+    keep = list(dict.fromkeys(q for q in cands if q in qid2idx))
+    rep.n_candidates_not_in_kb += sum(q not in qid2idx for q in cands)
+    rep.n_gold_not_in_candidates += ans not in keep
+    return keep
+
+def _mention_image(root: Path, rel: str, how, rep: LoadReport, mpath, i, rid) -> Path | None:
+    "A mention's usable image (or None), its status counted in `rep`."
+    if not rel:
+        rep.n_mention_no_image += 1
+        return None
+    image, st = _resolve_image(root, 'mention_image', rel, how, mpath, i, rid, 'imgPath', as_jpg=True)
+    _count_image(rep, 'mention', st)
+    rep.n_mention_images += image is not None
+    rep.n_mention_images_as_jpg += st == 'as_jpg'
+    return image
+
+def _read_split(root: Path, name: str, sp: str, qid2idx: dict, known: dict, rep: LoadReport, seen: set, how,
+                unquote_names: bool = True) -> list[Mention]:
+    "The mentions of `<name>_<sp>.json` that can be linked, defects counted in `rep`; `seen`: mention ids so far."
+    mpath, ms = root / f'{name}_{sp}.json', []
+    for i, r in enumerate(_records(mpath)):
+        mid, mention, sent, ans, rel, cands, tags = _read_mention(r, mpath, i)
+        if not _linkable(ans, known, qid2idx, rep, mpath, i, r.get('id')): continue
+        if mid in seen:
+            rep.n_duplicate_mention_ids += 1
+            continue
+        seen.add(mid)
+        mention, changed = _decoded(mention, unquote_names)
+        rep.n_mentions_unquoted += changed
+        if not mention.strip(): rep.n_empty_mentions += 1
+        elif mention.lower() not in sent.lower(): rep.n_mention_not_in_sentence += 1
+        image = _mention_image(root, rel, how, rep, mpath, i, r.get('id'))
+        ms.append(Mention(mid, mention, sent, image, ans, _file_candidates(cands, ans, qid2idx, rep), tags))
+    rep.n_mentions[sp] = len(ms)
+    return ms
+
+# %% ../nbs/api/01_data.ipynb #c014s11
+LAYOUTS: dict[str, tuple[Callable, Callable]] = {}
+_LAYOUT_MODULES = ('thinklinker.official',)
+
+def register_layout(name: str, detect: Callable, load: Callable):
+    "Make `load_dataset(root)` call `load(root, name, splits, check_images)` for folders where `detect(root)` holds."
+    LAYOUTS[name] = (detect, load)
+    return load
+
+def _layout_of(root: Path) -> str:
+    "'mimic' when `root` holds `kb_entity.json`, else the first registered layout that recognises it, else 'mimic'."
+    if (root / 'kb_entity.json').exists(): return 'mimic'
+    import importlib
+    for m in _LAYOUT_MODULES: importlib.import_module(m)
+    return next((n for n, (detect, _) in LAYOUTS.items() if detect(root)), 'mimic')
+
+# %% ../nbs/api/01_data.ipynb #c014s12
+def load_dataset(root, name: str | None = None, splits=('train', 'dev', 'test'), check_images='decode',
+                 unquote_names: bool = True) -> MELDataset:
+    "Load and validate a dataset (MIMIC layout, or a registered one); defects counted in `.report` or `DataError`."
+    root = Path(root)
+    if not root.is_dir(): raise DataError(root, 'dataset folder not found')
+    layout = _layout_of(root)
+    if layout != 'mimic': return LAYOUTS[layout][1](root, name, splits, check_images)
+    name = name or _find_name(root)
+    rep = LoadReport(name=name)
+    kb, qid2idx, raw = _read_kb(root, rep, check_images, unquote_names)
+    known = _read_qid2id(root, raw, qid2idx, rep)
+    seen = set()
+    out = {sp: _read_split(root, name, sp, qid2idx, known, rep, seen, check_images, unquote_names) for sp in splits}
+    return MELDataset(root, name, kb, qid2idx, out, rep)

@@ -19,9 +19,9 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['TINY_CLIP_CONFIGS', 'HF_OFFLINE_ENV', 'register_tiny_configs', 'hub_reachable', 'is_offline', 'resolve_weights',
-           'load_image', 'ClipEncoder', 'shapes_dataset', 'corpus_fingerprint', 'FeatureCache', 'encode_corpus',
-           'entity_text', 'as_pairs', 'augment_text', 'zero_shot_retrieval', 'pretrain_tiny_clip', 'save_clip',
-           'checkpoint_report', 'tiny_clip_path', 'cached_encoder', 'tiny_clip', 'encoder_for_preset',
+           'to_rgb', 'load_image', 'ClipEncoder', 'shapes_dataset', 'corpus_fingerprint', 'FeatureCache',
+           'encode_corpus', 'entity_text', 'as_pairs', 'augment_text', 'zero_shot_retrieval', 'pretrain_tiny_clip',
+           'save_clip', 'checkpoint_report', 'tiny_clip_path', 'cached_encoder', 'tiny_clip', 'encoder_for_preset',
            'encoder_throughput']
 
 # %% ../nbs/api/03_encoders.ipynb #c005
@@ -122,16 +122,35 @@ def resolve_weights(model_name: str, pretrained) -> tuple[str | None, str]:
     return tag, f'tag:{tag}'
 
 # %% ../nbs/api/03_encoders.ipynb #c013
+def _to_8bit(a: np.ndarray, mode: str) -> np.ndarray:
+    "uint8 grey from a 16/32-bit integer or float array: 16-bit range scaled by 1/257, floats in [0, 1] by 255."
+    a = a.astype(np.float64)
+    hi = float(a.max()) if a.size else 0.0
+    if mode.startswith('I;16') or (mode == 'I' and hi > 255): a = a / 257.0     # 65535 -> 255
+    elif mode == 'F' and hi <= 1.0: a = a * 255.0
+    return np.clip(np.rint(a), 0, 255).astype(np.uint8)
+
+def to_rgb(im: Image.Image) -> Image.Image:
+    "An RGB copy of `im` whatever its mode: deep grey scaled to 8 bits, transparency composited over white."
+    if im.mode.startswith('I') or im.mode == 'F':
+        return Image.fromarray(_to_8bit(np.asarray(im), im.mode)).convert('RGB')
+    if im.mode in ('RGBA', 'LA', 'PA', 'RGBa', 'La') or (im.mode == 'P' and 'transparency' in im.info):
+        rgba = im.convert('RGBA')
+        return Image.alpha_composite(Image.new('RGBA', im.size, (255, 255, 255, 255)), rgba).convert('RGB')
+    return im.convert('RGB')
+
 def load_image(x, on_bad_image: str = 'error') -> Image.Image | None:
-    "A `PIL.Image` in RGB from a PIL image or a path; `None` for a missing image (None or '')."
+    "A `PIL.Image` in RGB (`to_rgb`) from a PIL image or a path; `None` for a missing image (None or '')."
     if x is None or (isinstance(x, str) and not x.strip()): return None
-    if isinstance(x, Image.Image): return x.convert('RGB')
+    if isinstance(x, Image.Image): return to_rgb(x)
     p = Path(x)
     try:
-        with Image.open(p) as im: return im.convert('RGB')
+        with Image.open(p) as im: return to_rgb(im)
     except Exception as e:
         if on_bad_image == 'placeholder': return None
-        raise ValueError(f"Image file {str(p)!r} cannot be read ({type(e).__name__}: {e}); fix or remove it, "
+        hint = (f' (over the size limit Image.MAX_IMAGE_PIXELS = {Image.MAX_IMAGE_PIXELS}; raise it if you trust the file)'
+                if isinstance(e, Image.DecompressionBombError) else '')
+        raise ValueError(f"Image file {str(p)!r} cannot be read ({type(e).__name__}: {e}){hint}; fix or remove it, "
                          f"or pass on_bad_image='placeholder' to treat it as missing.") from e
 
 # %% ../nbs/api/03_encoders.ipynb #c016

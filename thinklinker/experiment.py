@@ -13,8 +13,9 @@ from safetensors.torch import save_file, load_file
 from .config import get_preset, outputs_dir, atomic_path, atomic_write_text, project_root, Preset, preset_for, status
 
 # %% auto #0
-__all__ = ['LLM_BACKENDS', 'DATASETS', 'git_commit', 'register_llm', 'make_llm', 'llm_label', 'register_dataset',
-           'resolve_dataset', 'Experiment', 'setup_experiment', 'dataset_fingerprint', 'stage1_key', 'cached_stage1',
+__all__ = ['LLM_BACKENDS', 'SMOLLM2_SECONDS_PER_CALL', 'DATASETS', 'STAND_IN_ENCODER', 'git_commit', 'register_llm',
+           'offline_dialogue_estimate', 'make_llm', 'llm_label', 'register_dataset', 'resolve_dataset',
+           'count_truncated', 'Experiment', 'setup_experiment', 'dataset_fingerprint', 'stage1_key', 'cached_stage1',
            'tensor_digest', 'stage2_key', 'cached_stage2', 'seed_summary', 'mean_std_table', 'md_table', 'epoch_cap',
            'parallel_units', 'parallel_seeds']
 
@@ -44,12 +45,24 @@ def register_llm(kind: str, factory: Callable, usage: str, remote: bool = False)
     return factory
 
 # %% ../nbs/api/11_experiment.ipynb #c009s1
+# SmolLM2 seconds a call, measured on a 2-core CPU (issue 16); two calls (EQG, CVR) per mention and round
+SMOLLM2_SECONDS_PER_CALL = (1.2, 1.8)
+
+def offline_dialogue_estimate(n_mentions: int, rounds: int = 3) -> str:
+    "How long SmolLM2 takes for the dialogue of `n_mentions` mentions x `rounds` rounds x 2 calls, as a range."
+    lo, hi = (n_mentions * rounds * 2 * s for s in SMOLLM2_SECONDS_PER_CALL)
+    fmt = lambda s: f'{s / 3600:.1f} h' if s >= 3600 else f'{s / 60:.0f} min'
+    return f'{n_mentions} mentions x {rounds} rounds x 2 calls at 1.2-1.8 s a call: {fmt(lo)} to {fmt(hi)}'
+
 def _simulated(rest, ds, knowledge_rate, hallucination_rate, seed, opts):
     from thinklinker.llm import SimulatedLLM
     kj = Path(ds.root) / 'knowledge.json' if ds is not None else None
     if kj is None or not kj.exists():
-        raise ValueError("llm='simulated' answers from SynthMEL's knowledge.json, which this dataset does not have"
-                         f"{' (' + str(kj) + ')' if kj else ''}; pass llm='smollm2', 'anthropic:<model>' or 'openai:<model>@<url>'")
+        n = f"; {offline_dialogue_estimate(len(ds.mentions()))}" if ds is not None else ''
+        raise ValueError(f"llm='simulated' answers from SynthMEL's knowledge.json, which this dataset does not have"
+                         f"{' (' + str(kj) + ')' if kj else ''}. Offline, without an API key: llm='smollm2' "
+                         f"(SmolLM2-135M-Instruct on the CPU, a weak LLM{n}); with a key or a local server: "
+                         "'anthropic:<model>' or 'openai:<model>@<url>'")
     return SimulatedLLM(kj, mentions=ds.mentions(), knowledge_rate=knowledge_rate, hallucination_rate=hallucination_rate, seed=seed)
 
 # %% ../nbs/api/11_experiment.ipynb #c009s2
@@ -132,10 +145,30 @@ register_dataset('wikidata-mel', _wikidata_mel)
 
 # %% ../nbs/api/11_experiment.ipynb #dsr1s2
 def resolve_dataset(data, preset: str) -> tuple:
-    "(MELDataset, synthetic) for `data`: a registered name (`DATASETS`) or a folder in the MIMIC layout."
+    "(MELDataset, synthetic) for `data`: a registered name (`DATASETS`) or a folder in any layout `load_dataset` reads."
     from thinklinker.data import load_dataset
     f = DATASETS.get(str(data))
     return (f(preset), f.synthetic) if f is not None else (load_dataset(data), False)
+
+# %% ../nbs/api/11_experiment.ipynb #c011s1
+STAND_IN_ENCODER = 'encoder: tiny CLIP pre-trained on SynthMEL, no CLIP weights'
+
+def _n_tokens(tok, text: str) -> int:
+    "Tokens `tok` makes of `text` before cutting it at the context (start and end marks included)."
+    if hasattr(tok, 'encode'): return len(tok.encode(text)) + 2     # open_clip's SimpleTokenizer
+    return len(tok.tokenizer(text)['input_ids'])                      # open_clip's HFTokenizer
+
+def count_truncated(ds, enc):
+    "Count in `ds.report` the entity and mention texts longer than `enc`'s context (cut when encoded); returns it."
+    from thinklinker.encoders import entity_text
+    from thinklinker.train import mention_text
+    rep, ctx = ds.report, enc.context_length
+    if rep.text_context == ctx: return rep                             # counted for this context already
+    over = lambda texts: sum(_n_tokens(enc.tokenizer, t) > ctx for t in texts if len(t) > ctx // 4)
+    rep.n_entity_texts_truncated = over(entity_text(e) for e in ds.kb)
+    rep.n_mention_texts_truncated = over(mention_text(m) for m in ds.mentions())
+    rep.text_context = ctx
+    return rep
 
 # %% ../nbs/api/11_experiment.ipynb #c012
 @dataclass
@@ -149,17 +182,20 @@ class Experiment:
     out: Path
     synthetic: bool
     started: float = field(default_factory=time.time)
+    encoder_note: str = ''          # set when real data is encoded by the tiny CLIP pre-trained on SynthMEL
 
     @property
     def bench_label(self) -> str:
-        "The benchmark's name on figures: SynthMEL is always called synthetic."
-        return f'SynthMEL {self.P.name} (synthetic benchmark)' if self.synthetic else self.ds.name
+        "The benchmark's name on figures: SynthMEL is always called synthetic; a stand-in encoder is named."
+        base = f'SynthMEL {self.P.name} (synthetic benchmark)' if self.synthetic else self.ds.name
+        return f'{base} ({self.encoder_note})' if self.encoder_note else base
 
     def meta(self, llm: str | None = None) -> dict:
         "Provenance columns of results.csv."
         return {'preset': self.P.name, 'lr_stage1': self.P.lr_stage1, 'lr_stage2': self.P.lr_stage2, 'dialogue_rounds': self.P.dialogue_rounds,
                 'dataset': 'synthmel' if self.synthetic else str(self.ds.root),
-                'encoder': self.enc.identity, 'llm': llm or '', 'commit': git_commit()}
+                'encoder': self.enc.identity, 'encoder_note': self.encoder_note, 'llm': llm or '',
+                'commit': git_commit()}
 
     def results(self, rows, llm: str | None = None) -> pd.DataFrame:
         "A DataFrame of `rows` (dicts) with the provenance columns; every row needs a 'seed'."
@@ -207,8 +243,12 @@ def setup_experiment(name: str, preset: str = 'demo', data: str = 'synthmel', cl
     ds, synthetic = resolve_dataset(data, P.name)
     P = preset_for(P, '' if synthetic else f'{ds.name} {data}', overrides)   # paper on WikiMEL / WikiDiverse: the paper's settings
     enc = encoder_for_preset(P, seed=0, pretrained=clip_weights, progress=progress)
-    if progress: status(f'{name}: {P.name} preset, {ds.name} ({len(ds.kb)} entities), encoder {enc.identity}, seeds {seeds}')
-    return Experiment(name, P, seeds, ds, enc, out, synthetic)
+    note = '' if synthetic or clip_weights is not None else STAND_IN_ENCODER
+    count_truncated(ds, enc)
+    if progress:
+        status(f'{name}: {P.name} preset, {ds.name} ({len(ds.kb)} entities), encoder {enc.identity}, seeds {seeds}')
+        status(f'load report: {ds.report.short()}' + (f'; {note}' if note else ''))
+    return Experiment(name, P, seeds, ds, enc, out, synthetic, encoder_note=note)
 
 # %% ../nbs/api/11_experiment.ipynb #c014
 def _image_digest(path, root: Path) -> list:
