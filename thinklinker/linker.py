@@ -17,7 +17,7 @@ from .matcher import Matcher, MatcherConfig, FEATURE_KEYS
 # %% auto #0
 __all__ = ['LINKER_FORMAT', 'LINKER_VERSION', 'MANIFEST', 'LinkerError', 'file_sha256', 'provenance', 'entity_index',
            'save_linker', 'verify_linker', 'make_query', 'LinkResult', 'format_result', 'Linker',
-           'save_pipeline_linker', 'demo_linker', 'link_latency', 'link_command']
+           'save_pipeline_linker', 'demo_linker', 'link_latency', 'result_html', 'LinkerWidget', 'link_command']
 
 # %% ../nbs/api/15_linker.ipynb #c006
 LINKER_FORMAT = 'thinklinker-linker'
@@ -61,7 +61,8 @@ def _dump(path: Path, obj):
     with atomic_path(path) as tmp: Path(tmp).write_text(json.dumps(obj, indent=1, ensure_ascii=False, default=str) + '\n')
 
 def _save_tensors(path: Path, sd: dict):
-    save_file({k: v.detach().cpu().contiguous() for k, v in sd.items()}, str(path))
+    "Tensors to safetensors, through `atomic_path` (which also gives the file the umask's mode)."
+    with atomic_path(path, suffix='.safetensors') as tmp: save_file({k: v.detach().cpu().contiguous() for k, v in sd.items()}, str(tmp))
 
 def _encoder_entry(encoder, folder: Path, copy_encoder: bool) -> dict:
     "The encoder's identity; its weights by path (file hash + weights hash), or copied into `folder`."
@@ -315,16 +316,22 @@ def _stage2_rounds(self, qs, feats, ranked: list, rounds: int, llm, k: int, cach
     from thinklinker.dialogue import run_dialogue
     from thinklinker.infusion import answer_features
     from thinklinker.train import Candidates, score_batch
+    from thinklinker.casestudy import _upto
+    be = self.backend(llm)
     run = run_dialogue(qs, self.kb, {q.id: [self.kb[i].qid for i in r.tolist()] for q, (r, _) in zip(qs, ranked)},
-                       self.backend(llm), rounds=rounds, cache=cache, progress=False, resume=False)
+                       be, rounds=rounds, cache=cache, progress=False, resume=False)
+    for q in qs:
+        if hasattr(be, '_mentions') and (q.mention, q.sentence) not in be._mentions:      # the simulated LLM
+            q.notes.append('simulated LLM: it knows only SynthMEL\'s own mentions; on this sentence its answers say '
+                           'nothing beyond the context (unless the name is unambiguous)')
     by = {(r['mention_id'], r['round']): r for r in run.records}
     cand = torch.stack([r for r, _ in ranked])
     C = Candidates(cand, torch.ones_like(cand, dtype=torch.bool), torch.full((len(qs),), -1), [q.id for q in qs],
                    [() for _ in qs])
     src, rows, out = _QuerySource(feats, self.feats, self.encoder), torch.arange(len(qs)), [[] for _ in qs]
-    for rd in range(1, rounds + 1):
-        ans = answer_features(run.records, C.mention_ids, rd, self.encoder, cache=None, progress=False)
-        s = score_batch(self.stage2, src, 'query', C, rows, ans)['S*'].cpu()
+    ans = answer_features(run.records, C.mention_ids, rounds, self.encoder, cache=None, progress=False)
+    for rd in range(1, rounds + 1):                            # answers of rounds 1..rd, as the case studies' rounds
+        s = score_batch(self.stage2, src, 'query', C, rows, _upto(ans, rd))['S*'].cpu()
         for i, q in enumerate(qs):
             rec = by.get((q.id, rd))
             if rec is None: continue                           # fewer candidates than rounds
@@ -375,6 +382,7 @@ def save_pipeline_linker(exp, seed: int, path=None, copy_encoder: bool = False, 
     "Save the linker of `runs.run_pipeline(exp, seed, llm=llm, **pipeline)` (stages from their caches) to `exp.out/linker-s<seed>`."
     from thinklinker.runs import run_pipeline
     r = run_pipeline(exp, seed, llm=llm, **pipeline)
+    copy_encoder = copy_encoder or bool((pipeline.get('stage1_kw') or {}).get('finetune_encoder'))   # weights not in a file
     R = int(pipeline.get('rounds') or exp.P.dialogue_rounds)
     return save_linker(path or exp.out / f'linker-s{seed}', r.stage1, exp.ds, exp.P, r.stage2, rounds=R, llm=llm,
                        seed=seed, copy_encoder=copy_encoder, extra={'experiment': exp.name})
@@ -419,6 +427,96 @@ def _with_random_index(self, n: int, seed: int = 0) -> Linker:
     return Linker(self.path, cfg, self.manifest, self.encoder, self.stage1, None, kb, None, idx)
 
 Linker.with_random_index = _with_random_index
+
+# %% ../nbs/api/15_linker.ipynb #c048
+def _entity_cell(e: dict, top: bool) -> str:
+    "One ranked entity: image, name [QID], score, the whole description."
+    import html
+    from thinklinker.casestudy import _img_tag, _TD
+    nm = f'{html.escape(e["name"])} <span style="color:#888;font-size:85%">[{html.escape(e["qid"])}]</span>'
+    nm = f'<b style="color:#1a7f37">{nm}</b>' if top else nm
+    return (f'<td style="{_TD}" class="tl-entity" data-qid="{html.escape(e["qid"])}" data-rank="{e["rank"]}">'
+            f'<div style="display:flex;gap:6px"><div>{_img_tag(e["image"], 48)}</div><div>{e["rank"]}. {nm}<br/>'
+            f'<span style="color:#555;font-size:85%">score {e["score"]:.3f}</span></div></div>'
+            f'<span style="color:#666;font-size:85%">{html.escape(e["desc"] or "")}</span></td>')
+
+# %% ../nbs/api/15_linker.ipynb #c048s1
+def result_html(r: LinkResult, label: str = '') -> str:
+    "HTML of a LinkResult: mention image and context, then stage 1 and each round's question, answer and top-k."
+    import html
+    from thinklinker.casestudy import _img_tag, _TD
+    k = max([len(r.ranking)] + [len(d['ranking']) for d in r.rounds] + [1])
+    cols = f'<col style="width:30%"/>' + f'<col style="width:{70 / k:.2f}%"/>' * k
+    rows = [('<i>stage 1</i>', r.ranking)] + [(
+        f'<b>Round {d["round"]}</b> (question about {html.escape(d["candidate_name"])} [{html.escape(d["candidate"])}])<br/>'
+        f'<b>Q{d["round"]}:</b> {html.escape(d["question"])}<br/><b>A{d["round"]}:</b> {html.escape(d["answer"])}',
+        d['ranking']) for d in r.rounds]
+    body = ''.join(f'<tr class="tl-round"><td style="{_TD}">{h}</td>'
+                   + ''.join(_entity_cell(e, e['rank'] == 1) for e in rk) + '</tr>' for h, rk in rows)
+    th = ''.join(f'<th style="padding:4px 8px;text-align:left">Top {i + 1}</th>' for i in range(k))
+    notes = ''.join(f'<div style="color:#a33;font-size:85%">{html.escape(n)}</div>' for n in r.notes)
+    return (f'<div class="tl-result" style="font-family:sans-serif;font-size:13px;line-height:1.35;border:1px solid #ddd;'
+            f'padding:8px;margin:6px 0">' + (f'<div style="color:#a33;font-size:85%">{html.escape(label)}</div>' if label else '')
+            + f'<div style="display:flex;gap:12px"><div>{_img_tag(r.image if r.image and Path(r.image).exists() else None, 96)}</div>'
+            f'<div><div><b>Mention:</b> {html.escape(r.mention)}</div><div><b>Context:</b> {html.escape(r.sentence)}</div>'
+            f'<div style="color:#666">{html.escape(r.candidates)}; {r.ms:.1f} ms</div>{notes}</div></div>'
+            f'<table style="border-collapse:collapse;margin-top:6px;table-layout:fixed;width:100%">{cols}'
+            f'<tr><th style="padding:4px 8px;text-align:left">Round</th>{th}</tr>{body}</table></div>')
+
+# %% ../nbs/api/15_linker.ipynb #c049
+class LinkerWidget:
+    "ipywidgets front of `Linker.link`: sentence, mention, image upload, LLM and rounds, a button; the ranking as HTML."
+    def __init__(self, linker: Linker, llm: str | None = None, rounds: int | None = None, k: int = 5, label: str = '',
+                 upload_dir=None, llms=('simulated', 'smollm2')):
+        import ipywidgets as W
+        self.linker, self.k, self.label, self.result = linker, k, label, None
+        self.upload_dir = Path(upload_dir) if upload_dir else outputs_dir('link', 'uploads', create=False)
+        R = (linker.config.get('stage2') or {}).get('rounds', 0)
+        self.sentence = W.Text(description='Sentence', layout=W.Layout(width='70%')).add_class('tl-sentence')
+        self.mention = W.Text(description='Mention').add_class('tl-mention')
+        self.image = W.FileUpload(accept='image/*', multiple=False, description='mention image').add_class('tl-image')
+        opts = [('none: stage 1 only', '')] + [(s, s) for s in dict.fromkeys([*(llms if R else ()), *([llm] if llm else [])])]
+        self.llm = W.Dropdown(options=opts, value=llm if R and llm else '', description='LLM').add_class('tl-llm')
+        self.rounds = W.BoundedIntText(value=R if rounds is None else rounds, min=0, max=max(R, 0) + 2, description='rounds',
+                                       layout=W.Layout(width='160px')).add_class('tl-rounds')
+        self.button = W.Button(description='Link', button_style='primary').add_class('tl-link')
+        self.view, self.status = W.HTML().add_class('tl-view'), W.HTML().add_class('tl-status')
+        self.button.on_click(lambda b: self.run())
+        self.widget = W.VBox([W.HBox([self.sentence]), W.HBox([self.mention, self.image]),
+                              W.HBox([self.llm, self.rounds, self.button]), self.status, self.view]).add_class('tl-linker')
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)
+
+# %% ../nbs/api/15_linker.ipynb #c049s1
+def _uploaded(self) -> str | None:
+    "The uploaded image saved under `upload_dir` (named by its SHA-256), or None."
+    v = self.image.value
+    if not v: return None
+    f = v[0] if isinstance(v, (tuple, list)) else next(iter(v.values()))
+    data = bytes(f['content'])
+    p = self.upload_dir / f"{hashlib.sha256(data).hexdigest()[:16]}{Path(f.get('name') or 'x.png').suffix or '.png'}"
+    if not p.exists():
+        with atomic_path(p, suffix=p.suffix) as tmp: Path(tmp).write_bytes(data)
+    return str(p)
+
+def _run(self) -> LinkResult | None:
+    "Link what the boxes say; errors go to the status line (in red), not to a traceback."
+    import html
+    self.status.value = '<i>linking ...</i>'
+    llm, rounds = self.llm.value or None, int(self.rounds.value)
+    try:
+        self.result = self.linker.link(self.sentence.value, self.mention.value, self._uploaded(), k=self.k,
+                                       rounds=rounds if llm and rounds else None, llm=llm, on_bad_image='placeholder')
+    except (LinkerError, ValueError, FileNotFoundError, RuntimeError) as e:
+        self.status.value = f'<span style="color:#c33" class="tl-error">{html.escape(str(e))}</span>'
+        return None
+    self.view.value = result_html(self.result, self.label)
+    self.status.value = f'linked in {self.result.ms:.1f} ms' + (f', then {rounds} round(s) with {html.escape(llm)}' if llm and rounds else '')
+    return self.result
+
+LinkerWidget._uploaded, LinkerWidget.run = _uploaded, _run
 
 # %% ../nbs/api/15_linker.ipynb #c051
 def _jsonl_items(path: Path) -> list:
