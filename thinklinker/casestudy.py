@@ -121,7 +121,8 @@ def _ent(case: Case, q: str) -> str:
     return s
 
 # %% ../nbs/api/12_casestudy.ipynb #c011s2
-_TD = "padding:4px 8px;vertical-align:top;overflow-wrap:anywhere"
+# left-aligned explicitly: JupyterLab right-aligns the cells of rendered HTML tables
+_TD = "padding:4px 8px;vertical-align:top;text-align:left;overflow-wrap:anywhere"
 
 def case_html(case: Case, upto: int | None = None, k: int = 3, label: str = '') -> str:
     "HTML of `case` with rounds 0..`upto` (default all): image, context, top-`k` per round, gold marked."
