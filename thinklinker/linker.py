@@ -160,20 +160,19 @@ def _load_encoder(entry: dict, folder: Path, device=None):
 
 # %% ../nbs/api/15_linker.ipynb #c018
 def make_query(sentence: str, mention: str, image=None, id: str = 'query', on_bad_image: str = 'error') -> SimpleNamespace:
-    "A checked mention to link: (`id`, `mention`, `sentence`, `image` or None, `notes`)."
+    "A checked mention to link: (`id`, `mention`, `sentence`, `image` or None, its decoded `pixels`, `notes`)."
     from thinklinker.encoders import load_image
     mention, sentence, notes = (mention or '').strip(), (sentence or '').strip(), []
     if not mention: raise LinkerError(f'{id}: the mention is empty; give the words of the sentence that name the entity')
     if sentence and mention.lower() not in sentence.lower():
         raise LinkerError(f'{id}: the mention {mention!r} does not occur in the sentence {sentence!r}')
     if isinstance(image, str) and not image.strip(): image = None
-    if image is not None and not hasattr(image, 'convert'):
-        try: load_image(image)
-        except ValueError as e:
-            if on_bad_image != 'placeholder': raise LinkerError(f'{id}: {e}') from None
-            notes.append(f'image {str(image)!r} unreadable: linked without an image'); image = None
-    return SimpleNamespace(id=str(id), mention=mention, sentence=sentence, image=image, gold=None, candidates=None,
-                           tags=(), notes=notes)
+    try: pixels = load_image(image)                            # read once, here: the encoder gets the decoded image
+    except ValueError as e:
+        if on_bad_image != 'placeholder': raise LinkerError(f'{id}: {e}') from None
+        notes.append(f'image {str(image)!r} unreadable: linked without an image'); image = pixels = None
+    return SimpleNamespace(id=str(id), mention=mention, sentence=sentence, image=image, pixels=pixels, gold=None,
+                           candidates=None, tags=(), notes=notes)
 
 # %% ../nbs/api/15_linker.ipynb #c020
 class _QuerySource:
@@ -355,7 +354,7 @@ def _link_many(self, items, k: int = 5, rounds: int | None = None, llm=None, can
     if rounds and llm is None: raise LinkerError('rounds given without an llm: pass llm (e.g. "simulated") or no rounds')
     if rounds and self.stage2 is None: raise LinkerError(f'{self.path}: this linker has no stage-2 model; link without rounds')
     t0 = time.perf_counter()
-    feats = _encode_corpus(self.encoder, [mention_text(q) for q in qs], [q.image for q in qs], progress=False)
+    feats = _encode_corpus(self.encoder, [mention_text(q) for q in qs], [q.pixels for q in qs], progress=False)
     with torch.no_grad(): emb = self.stage1.embed({k_: v.to(self.encoder.device) for k_, v in feats.items()})
     rows = self.candidate_rows(qs, candidates)
     S = self.score_kb(emb, rows.to(self.encoder.device) if rows is not None else None).cpu()
