@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.thinklinker-setup
 # pytest workers for the notebook tests (2 cores here)
 JOBS   ?= 2
 
-.PHONY: setup test nbtest demo export clean-nbs readme
+.PHONY: setup test nbtest demo export clean-nbs readme browser-test
 
 $(STAMP): settings.ini setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ test: $(STAMP)
 # nbdev's own runner, same notebooks (prints nbdev's summary line), in a fresh outputs folder as `make test`
 nbtest: $(STAMP)
 	THINKLINKER_OUTPUTS=$$(mktemp -d) $(BIN)/nbdev_test --n_workers $(JOBS)
+
+# Browser tests (not part of `make test`): JupyterLab on 127.0.0.1 driven by headless Chromium with selenium; they run
+# nbs/link.ipynb and nbs/case_studies.ipynb (smoke preset, temporary outputs) and work their widgets. Needs Debian's
+# chromium and chromium-driver (apt-get install -y chromium chromium-driver); screenshots go to outputs/browser/.
+browser-test: $(STAMP)
+	PYTHONPATH=$(CURDIR) $(BIN)/python -m pytest tests_browser -v -s -p no:cacheprovider
 
 demo: $(STAMP)
 	$(BIN)/python -m thinklinker.cli demo

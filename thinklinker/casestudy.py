@@ -111,15 +111,19 @@ def _img_tag(path, size: int = 160) -> str:
     return f'<img src="data:{mime};base64,{b}" width="{size}" height="{size}" style="image-rendering:pixelated;border:1px solid #ccc"/>'
 
 # %% ../nbs/api/12_casestudy.ipynb #c011s1
-def _ent(case: Case, q: str, short: bool = False) -> str:
+def _ent(case: Case, q: str) -> str:
     name, desc = case.names.get(q, (q, ''))
     g = q == case.gold
     nm = f'{html.escape(name)} <span style="color:#888;font-size:85%">[{html.escape(q)}]</span>'
     s = f'<b style="color:#1a7f37">✔ {nm}</b>' if g else nm
-    if desc: s += f'<br/><span style="color:#666;font-size:{80 if short else 85}%">{html.escape(textwrap.shorten(desc, 60 if short else 120))}</span>'
+    # the whole description in every round: namesakes differ by it, and it is the evidence for the ranking
+    if desc: s += f'<br/><span style="color:#666;font-size:85%">{html.escape(desc)}</span>'
     return s
 
 # %% ../nbs/api/12_casestudy.ipynb #c011s2
+# left-aligned explicitly: JupyterLab right-aligns the cells of rendered HTML tables
+_TD = "padding:4px 8px;vertical-align:top;text-align:left;overflow-wrap:anywhere"
+
 def case_html(case: Case, upto: int | None = None, k: int = 3, label: str = '') -> str:
     "HTML of `case` with rounds 0..`upto` (default all): image, context, top-`k` per round, gold marked."
     upto = case.R if upto is None else max(0, min(upto, case.R))
@@ -131,12 +135,14 @@ def case_html(case: Case, upto: int | None = None, k: int = 3, label: str = '') 
             d = dia.get(r)
             head = (f'<b>Round {r}</b> (question about candidate {html.escape(case.names.get(d["candidate"], (d["candidate"], ""))[0])} [{html.escape(str(d["candidate"]))}])<br/>'
                     f'<b>Q{r}:</b> {html.escape(d["question"])}<br/><b>A{r}:</b> {html.escape(d["answer"])}') if d else f'<b>Round {r}</b>: <i>no answer</i>'
-        top = ''.join(f'<td style="padding:4px 8px;vertical-align:top">{_ent(case, q, short=r > 0)}</td>' for q in case.rankings[r][:k])
-        rows.append(f'<tr><td style="padding:4px 8px;vertical-align:top;max-width:420px">{head}</td>'
-                    f'<td style="padding:4px 8px;text-align:center">{case.gold_rank(r)}</td>{top}</tr>')
+        top = ''.join(f'<td style="{_TD}">{_ent(case, q)}</td>' for q in case.rankings[r][:k])
+        rows.append(f'<tr><td style="{_TD}">{head}</td><td style="{_TD};text-align:center">{case.gold_rank(r)}</td>{top}</tr>')
     gname, gdesc = case.names.get(case.gold, (case.gold, ''))
-    th = ''.join(f'<th style="padding:4px 8px">Top {i + 1}</th>' for i in range(k))
-    return (f'<div style="font-family:sans-serif;font-size:13px;border:1px solid #ddd;padding:8px;margin:6px 0">'
+    th = ''.join(f'<th style="padding:4px 8px;text-align:left">Top {i + 1}</th>' for i in range(k))
+    # fixed column widths: stepping rounds does not move the columns
+    cols = f'<col style="width:30%"/><col style="width:7%"/>' + f'<col style="width:{63 / k:.2f}%"/>' * k
+    # line-height set here: inside a widget the page's 28 px (.widget-html-content) would double-space everything
+    return (f'<div style="font-family:sans-serif;font-size:13px;line-height:1.35;border:1px solid #ddd;padding:8px;margin:6px 0">'
             + (f'<div style="color:#a33;font-size:85%">{html.escape(label)}</div>' if label else '')
             + f'<div style="display:flex;gap:12px"><div>{_img_tag(case.image)}</div><div>'
             f'<div><b>Mention:</b> {html.escape(case.mention)} <span style="color:#888">({html.escape(case.mention_id)}; '
@@ -144,7 +150,8 @@ def case_html(case: Case, upto: int | None = None, k: int = 3, label: str = '') 
             f'<div><b>Context:</b> {html.escape(case.sentence)}</div>'
             f'<div><b>Gold:</b> <span style="color:#1a7f37">{html.escape(gname)}</span> <span style="color:#666">{html.escape(textwrap.shorten(gdesc, 160))}</span></div>'
             f'<div><b>Outcome:</b> gold rank {case.gold_rank(0)} → {case.gold_rank(case.R)} ({case.outcome}{", failure" if case.failure else ""})</div>'
-            f'</div></div><table style="border-collapse:collapse;margin-top:6px"><tr><th style="padding:4px 8px">Round</th>'
+            f'</div></div><table style="border-collapse:collapse;margin-top:6px;table-layout:fixed;width:100%">{cols}'
+            f'<tr><th style="padding:4px 8px;text-align:left">Round</th>'
             f'<th style="padding:4px 8px">gold rank</th>{th}</tr>{"".join(rows)}</table></div>')
 
 # %% ../nbs/api/12_casestudy.ipynb #c011s3
@@ -156,6 +163,10 @@ def export_html(cases: list, path, label: str = '', title: str = 'ThinkLinker ca
                                    f'<body><h2>{html.escape(title)}</h2>{body}</body></html>')
 
 # %% ../nbs/api/12_casestudy.ipynb #c014
+def _desc_lines(case: Case, q: str, width: int = 52, n: int = 3) -> list[str]:
+    "A candidate's description wrapped for the PNG: up to `n` lines of `width` characters (every round alike)."
+    return textwrap.wrap(textwrap.shorten(case.names.get(q, (q, ''))[1], width * n, placeholder=' ...'), width)
+
 def case_figure(case: Case, k: int = 3, label: str = '', width: float = 13):
     "A matplotlib figure of `case` (all rounds)."
     import matplotlib.pyplot as plt, textwrap
@@ -170,7 +181,8 @@ def case_figure(case: Case, k: int = 3, label: str = '', width: float = 13):
             if d:
                 for t in textwrap.wrap(f'Q{r}: {d["question"]}', 110): lines.append((t, '#333', False))
                 for t in textwrap.wrap(f'A{r}: {d["answer"]}', 110): lines.append((t, '#333', False))
-        lines.append(('RANK', r, None)); lines.append(('DESC', r, None))
+        lines.append(('RANK', r, None))
+        lines += [('DESC', r, j) for j in range(max([len(_desc_lines(case, q)) for q in case.rankings[r][:k]] + [0]))]
     fig = plt.figure(figsize=(width, 0.9 + 0.28 * (len(lines) + 4)))
     ax_i = fig.add_axes([0.01, 0.55, 0.14, 0.4]); ax_i.axis('off')
     if case.image is not None and Path(case.image).exists(): ax_i.imshow(Image.open(case.image).convert('RGB'), interpolation='nearest')
@@ -184,13 +196,15 @@ def case_figure(case: Case, k: int = 3, label: str = '', width: float = 13):
             color='#1a7f37', fontweight='bold', transform=ax.transAxes); y -= dy * 1.3
     for text, col, bold in lines:
         if text in ('RANK', 'DESC'):
+            r_, j = col, bold
             x = 0.03
-            for i, q in enumerate(case.rankings[col][:k]):
+            for i, q in enumerate(case.rankings[r_][:k]):
                 nm, desc = case.names.get(q, (q, '')); g = q == case.gold
                 if text == 'RANK':
                     ax.text(x, y, f'{i + 1}. {"✔ " if g else ""}{nm} [{q}]', fontsize=9, transform=ax.transAxes,
                             color='#1a7f37' if g else 'black', fontweight='bold' if g else 'normal')
-                else: ax.text(x + 0.015, y + dy * 0.25, textwrap.shorten(desc, 58), fontsize=7, color='#666', transform=ax.transAxes)
+                elif j < len(_desc_lines(case, q)):
+                    ax.text(x + 0.015, y + dy * 0.25, _desc_lines(case, q)[j], fontsize=7, color='#666', transform=ax.transAxes)
                 x += 0.32
         else: ax.text(0, y, text, fontsize=9, color=col, fontweight='bold' if bold else 'normal', transform=ax.transAxes)
         y -= dy
@@ -204,10 +218,11 @@ class CaseBrowser:
         self.cases, self.label, self.k = list(cases), label, k
         self.out_dir = Path(out_dir) if out_dir else None
         self.picked: list[str] = []
+        self._note = ''                   # the latest export's note (replaced, not appended)
         self.filter = W.Dropdown(options=self._options(), value='all', description='Show')
         self.prev_m, self.next_m = W.Button(description='◀ mention'), W.Button(description='mention ▶')
         self.prev_r, self.next_r = W.Button(description='◀ round'), W.Button(description='round ▶')
-        self.pos = W.IntSlider(min=0, max=0, description='Mention', continuous_update=False)
+        self.pos = W.IntSlider(min=1, max=1, description='Mention', continuous_update=False)   # 1-based, as the status line
         self.round = W.IntSlider(min=0, max=0, description='Round')
         self.pick = W.Checkbox(description='pick for export', value=False)
         self.export_html_btn, self.export_png_btn = W.Button(description='export HTML'), W.Button(description='export PNG')
@@ -238,14 +253,14 @@ class CaseBrowser:
     @property
     def current(self) -> Case | None:
         s = self.shown
-        return s[self.pos.value] if s else None
+        return s[self.pos.value - 1] if s else None
 
     def _step(self, slider, d):
         slider.value = max(slider.min, min(slider.max, slider.value + d))
 
     def _refilter(self):
         n = len(self.shown)
-        self.pos.max = max(n - 1, 0); self.pos.value = 0
+        self.pos.max = max(n, 1); self.pos.value = 1
         self._show_mention()
 
     def _show_mention(self):
@@ -269,8 +284,8 @@ class CaseBrowser:
             self.view.value = f'<i>no case matches the filter "{self.filter.value}"</i>'
             self.status.value = ''; return
         self.view.value = case_html(c, upto=self.round.value, k=self.k, label=self.label)
-        self.status.value = (f'mention {self.pos.value + 1} of {n} ({self.filter.value}); round {self.round.value} of {c.R}; '
-                             f'picked for export: {len(self.picked)}')
+        self.status.value = (f'mention {self.pos.value} of {n} ({self.filter.value}); round {self.round.value} of {c.R}; '
+                             f'picked for export: {len(self.picked)}' + (f' | {html.escape(self._note)}' if self._note else ''))
 
     def snapshot_html(self) -> str:
         "A static HTML page of the browser as it stands (controls drawn with their current values, status, view): for a headless screenshot."
@@ -286,14 +301,15 @@ class CaseBrowser:
                 f'<div style="margin:4px 0">{self.status.value}</div>{self.view.value}</body></html>')
 
     def export(self, fmt: str = 'html') -> list[Path]:
-        "Write the picked cases (or the current one) to `out_dir`: one HTML file, or one PNG per case."
+        """Write the picked cases (or the current one) to `out_dir`: `browser-cases.html` (not the notebook's own `cases.html`),
+        or one PNG per case."""
         if self.out_dir is None: raise ValueError('CaseBrowser(out_dir=...) is needed to export')
         from thinklinker.config import atomic_path
         import matplotlib.pyplot as plt
         by_id = {c.mention_id: c for c in self.cases}
         chosen = [by_id[i] for i in self.picked] or ([self.current] if self.current else [])
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        if fmt == 'html': paths = [export_html(chosen, self.out_dir / 'cases.html', label=self.label)]
+        if fmt == 'html': paths = [export_html(chosen, self.out_dir / 'browser-cases.html', label=self.label)]
         elif fmt == 'png':
             paths = []
             for c in chosen:
@@ -301,5 +317,6 @@ class CaseBrowser:
                 with atomic_path(p, suffix='.png') as tmp: fig.savefig(tmp, dpi=120, format='png', bbox_inches='tight')
                 plt.close(fig); paths.append(p)
         else: raise ValueError(f"fmt must be 'html' or 'png', not {fmt!r}")
-        self.status.value += f' — wrote {", ".join(p.name for p in paths)}'
+        self._note = f'wrote {", ".join(p.name for p in paths)} to {self.out_dir}'
+        self._render()
         return paths

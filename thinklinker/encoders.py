@@ -355,7 +355,8 @@ def _chunks(n, bs): return [(i, min(i + bs, n)) for i in range(0, n, bs)]
 @torch.no_grad()
 def _encode_corpus(encoder: ClipEncoder, texts=None, images=None, batch_size: int = 64,
                    dtype=torch.float32, progress: bool = True, desc: str = 'encoding') -> dict:
-    was_training = encoder.training; encoder.eval()
+    was_training = encoder.training
+    if was_training: encoder.eval()     # .eval()/.train() walk every module: a few ms per call of a one-mention link
     out = {}
     try:
         if texts is not None:
@@ -376,7 +377,7 @@ def _encode_corpus(encoder: ClipEncoder, texts=None, images=None, batch_size: in
             out['image_mask'] = torch.ones(out['image_local'].shape[:2], dtype=torch.bool)
             out['image_present'] = torch.cat([p['present'] for p in parts]) if parts else torch.zeros(0, dtype=torch.bool)
     finally:
-        encoder.train(was_training)
+        if was_training: encoder.train()
     return out
 
 # %% ../nbs/api/03_encoders.ipynb #c029

@@ -1,0 +1,236 @@
+"""Browser tests: JupyterLab served on 127.0.0.1, driven by headless Chromium (Debian's `chromium` and
+`chromium-driver`) with selenium. Run with `make browser-test` (not part of `make test`).
+
+Each test opens a notebook in JupyterLab, runs it (Run > Run All Cells), then works its widget the way a user
+does and reads the widget's DOM:
+- `nbs/link.ipynb`: type a sentence and a mention, press Link, read the ranked entities; a bad mention shows an error;
+- `nbs/case_studies.ipynb`: filter, mention and round steps, the line height and column positions, export.
+
+The notebooks run on copies in a temporary folder (JupyterLab autosaves: the checkout stays clean), with the
+smoke preset and a fresh outputs folder unless told otherwise:
+  THINKLINKER_BROWSER_PRESET   preset of the notebooks (default smoke)
+  THINKLINKER_BROWSER_OUTPUTS  outputs folder the notebooks use (default: a temporary one)
+  THINKLINKER_BROWSER_SHOTS    where screenshots go (default: <repo>/outputs/browser)
+"""
+import json, os, re, secrets, shutil, socket, subprocess, sys, tempfile, time, urllib.request
+from pathlib import Path
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM, DRIVER = shutil.which('chromium') or shutil.which('chromium-browser'), shutil.which('chromedriver')
+pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason='needs chromium and chromedriver '
+                                '(Debian: apt-get install -y chromium chromium-driver)')
+RUN_TIMEOUT = float(os.environ.get('THINKLINKER_BROWSER_TIMEOUT', 600))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+
+@pytest.fixture(scope='session')
+def shots() -> Path:
+    d = Path(os.environ.get('THINKLINKER_BROWSER_SHOTS') or REPO / 'outputs' / 'browser')
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+@pytest.fixture(scope='session')
+def lab():
+    "JupyterLab on 127.0.0.1 over a temporary copy of nbs/, the worktree's package on PYTHONPATH; yields (url, token, outputs)."
+    tmp = Path(tempfile.mkdtemp(prefix='thinklinker-browser-'))
+    shutil.copytree(REPO / 'nbs', tmp / 'nbs', ignore=shutil.ignore_patterns('.ipynb_checkpoints'))
+    outputs = Path(os.environ.get('THINKLINKER_BROWSER_OUTPUTS') or tmp / 'outputs')
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(os.environ, PYTHONPATH=str(REPO), THINKLINKER_OUTPUTS=str(outputs),
+               THINKLINKER_PRESET=os.environ.get('THINKLINKER_BROWSER_PRESET', 'smoke'),
+               JUPYTER_CONFIG_DIR=str(tmp / 'config'), JUPYTER_RUNTIME_DIR=str(tmp / 'runtime'),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp / 'workspaces'), JUPYTERLAB_SETTINGS_DIR=str(tmp / 'settings'))
+    cmd = [str(Path(sys.executable).parent / 'jupyter'), 'lab', '--no-browser', f'--port={port}', '--ServerApp.ip=127.0.0.1',
+           f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={tmp}', '--ServerApp.open_browser=False']
+    if hasattr(os, 'geteuid') and os.geteuid() == 0: cmd.append('--allow-root')     # containers, CI
+    log = open(tmp / 'jupyter.log', 'w')
+    proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f'http://127.0.0.1:{port}'
+    try:
+        up = False
+        for _ in range(120):
+            if proc.poll() is not None: break
+            try: up = bool(urllib.request.urlopen(f'{url}/api/status?token={token}', timeout=2))
+            except OSError: time.sleep(0.5)
+            if up: break
+        if not up: raise RuntimeError(f'JupyterLab did not start: {(tmp / "jupyter.log").read_text()[-2000:]}')
+        yield url, token, outputs
+    finally:
+        proc.terminate()
+        try: proc.wait(20)
+        except subprocess.TimeoutExpired: proc.kill()
+        log.close(); shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture()
+def driver():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    o = webdriver.ChromeOptions()
+    o.binary_location = CHROMIUM
+    for a in ('--headless=new', '--no-sandbox', '--disable-dev-shm-usage', '--window-size=1500,1900', '--disable-gpu'):
+        o.add_argument(a)
+    o.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
+    d = webdriver.Chrome(service=Service(DRIVER), options=o)
+    d.set_page_load_timeout(120)
+    yield d
+    d.quit()
+
+
+def _css(d, sel, timeout=60.0, root=None):
+    "The first element matching `sel`, waited for."
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    return WebDriverWait(root or d, timeout).until(lambda x: (x.find_elements(By.CSS_SELECTOR, sel) or [None])[0])
+
+
+def _run_all(d, url, token, path):
+    "Open `path` in JupyterLab, wait for the kernel, Run All Cells, wait until no cell is queued or running."
+    from selenium.webdriver.common.by import By
+    d.get(f'{url}/lab/tree/{path}?token={token}')
+    _css(d, '.jp-NotebookPanel .jp-Cell', 120)
+    t0 = time.time()
+    while time.time() - t0 < 120:                       # the kernel dialog answered (the notebook's python3), then idle
+        for b in d.find_elements(By.CSS_SELECTOR, '.jp-Dialog .jp-Dialog-button.jp-mod-accept'):
+            b.click(); time.sleep(1)
+        if not d.find_elements(By.CSS_SELECTOR, '.jp-Dialog') and d.find_elements(
+                By.CSS_SELECTOR, '.jp-Notebook-ExecutionIndicator[data-status="idle"]'): break
+        time.sleep(1)
+    run_menu = next(e for e in d.find_elements(By.CSS_SELECTOR, '.lm-MenuBar-item') if e.text.strip() == 'Run')
+    run_menu.click()
+    _css(d, 'li[data-command="runmenu:run-all"], li[data-command="notebook:run-all-cells"]', 20).click()
+    time.sleep(2)
+    t0 = time.time()
+    while time.time() - t0 < RUN_TIMEOUT:
+        prompts = [e.text for e in d.find_elements(By.CSS_SELECTOR, '.jp-CodeCell .jp-InputPrompt')]
+        if prompts and not any('*' in p for p in prompts): break
+        time.sleep(2)
+    else: raise AssertionError(f'{path}: cells still running after {RUN_TIMEOUT:.0f} s')
+    errors = [e.text[:2000] for e in d.find_elements(By.CSS_SELECTOR, '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+              if 'Traceback' in e.text or 'Error' in e.text.split('\n')[0]]
+    assert not errors, f'{path}: a cell failed:\n' + '\n'.join(errors)
+
+
+def _console_errors(d) -> list:
+    "SEVERE console entries, except network noise (favicon, missing optional resources)."
+    return [e['message'] for e in d.get_log('browser') if e['level'] == 'SEVERE'
+            and not re.search(r'favicon|Failed to load resource|/api/(workspaces|translations|lsp)|\bnews\b', e['message'])]
+
+
+def _widget_errors(d) -> list:
+    "Outputs that show a widget error instead of the widget."
+    from selenium.webdriver.common.by import By
+    return [e.text[:300] for e in d.find_elements(By.CSS_SELECTOR, '.jp-OutputArea-output')
+            if 'Error displaying widget' in e.text or 'model not found' in e.text]
+
+
+def _shot(d, el, path: Path):
+    d.execute_script('arguments[0].scrollIntoView({block: "start"});', el)
+    time.sleep(0.5)
+    d.save_screenshot(str(path))
+    return path
+
+
+def test_link_notebook(lab, driver, shots):
+    "nbs/link.ipynb: type a mention, press Link, read the ranked entities from the widget's DOM."
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    url, token, _ = lab
+    d = driver
+    _run_all(d, url, token, 'nbs/link.ipynb')
+    ui = _css(d, '.tl-linker', 30)
+    mention_box, sentence_box = _css(d, '.tl-mention input', root=ui), _css(d, '.tl-sentence input', root=ui)
+    name = mention_box.get_attribute('value')             # the notebook filled in a KB entity's name
+    assert name, 'the mention box is empty'
+    sentence = f'Visitors from abroad praised the {name} for its old archive.'
+    for box, text in ((sentence_box, sentence), (mention_box, name)):
+        box.click(); box.send_keys(Keys.CONTROL, 'a'); box.send_keys(Keys.DELETE); box.send_keys(text)
+    before = d.find_elements(By.CSS_SELECTOR, '.tl-view .tl-result')
+    old = before[0].get_attribute('innerHTML') if before else ''
+    _css(d, 'button.tl-link', root=ui).click()
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(d, 120).until(lambda x: sentence in (x.find_elements(By.CSS_SELECTOR, '.tl-view .tl-result') or [None])[0].text
+                                if x.find_elements(By.CSS_SELECTOR, '.tl-view .tl-result') else False)
+    res = _css(d, '.tl-view .tl-result', root=ui)
+    assert res.get_attribute('innerHTML') != old
+    rounds = res.find_elements(By.CSS_SELECTOR, 'tr.tl-round')
+    first = rounds[0].find_elements(By.CSS_SELECTOR, '.tl-entity')
+    ranks = [int(e.get_attribute('data-rank')) for e in first]
+    qids = [e.get_attribute('data-qid') for e in first]
+    assert ranks == list(range(1, len(ranks) + 1)) and len(ranks) >= 2, ranks
+    assert all(qids) and len(set(qids)) == len(qids), qids
+    names = [e.text.split('\n')[0] for e in first]
+    assert any(name in n for n in names), (name, names)      # name candidates: the namesakes come first
+    assert len(rounds) >= 2, 'the widget starts with the simulated LLM: expected dialogue rounds'
+    assert 'Q1:' in rounds[1].text and 'A1:' in rounds[1].text
+    status = _css(d, '.tl-status', root=ui).text
+    assert 'linked in' in status, status
+    p = _shot(d, ui, shots / 'link-widget.png')
+    print(f'link widget: mention {name!r}, stage-1 top {qids}, {len(rounds) - 1} round(s); status {status!r}; screenshot {p}')
+    # bad input: a mention that is not in the sentence gives the error in the status line, no traceback
+    mention_box.click(); mention_box.send_keys(Keys.CONTROL, 'a'); mention_box.send_keys(Keys.DELETE); mention_box.send_keys('Zzyzx')
+    _css(d, 'button.tl-link', root=ui).click()
+    err = _css(d, '.tl-status .tl-error', 60, root=ui).text
+    assert 'does not occur in the sentence' in err, err
+    assert not _widget_errors(d), _widget_errors(d)
+    assert not _console_errors(d), _console_errors(d)
+
+
+def test_case_study_browser(lab, driver, shots):
+    "nbs/case_studies.ipynb: the browser's filter and step buttons, its layout, and export, in the DOM."
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+    url, token, outputs = lab
+    d = driver
+    _run_all(d, url, token, 'nbs/case_studies.ipynb')
+    btn = lambda t: next(e for e in d.find_elements(By.CSS_SELECTOR, '.jupyter-widgets button') if e.text.strip() == t)
+    status = lambda: next(e.text for e in d.find_elements(By.CSS_SELECTOR, '.widget-html-content') if e.text.startswith('mention '))
+    readout = lambda label: next(e for e in d.find_elements(By.CSS_SELECTOR, '.widget-slider')
+                                 if e.find_element(By.CSS_SELECTOR, '.widget-label').text == label
+                                 ).find_element(By.CSS_SELECTOR, '.widget-readout').text.strip()
+    WebDriverWait(d, 60).until(lambda x: any(e.text.startswith('mention ') for e in x.find_elements(By.CSS_SELECTOR, '.widget-html-content')))
+    s0 = status()
+    m = re.match(r'mention (\d+) of (\d+) \((\w+)\); round (\d+) of (\d+)', s0)
+    assert m, s0
+    n, R = int(m.group(2)), int(m.group(5))
+    assert m.group(1) == readout('Mention') == '1', (s0, readout('Mention'))          # slider and status count alike
+    # the layout: no inherited 28 px line height; the columns stay put when stepping rounds
+    case = d.find_element(By.XPATH, "//div[contains(@style,'line-height:1.35')]")
+    lh = float(d.execute_script('return parseFloat(getComputedStyle(arguments[0]).lineHeight)', case))
+    assert lh < 20, f'line height {lh} px'
+    cols = lambda: [round(e.location['x']) for e in d.find_elements(By.XPATH, "//th[starts-with(normalize-space(),'Top ')]")]
+    x_before = cols()
+    if n > 1:
+        btn('mention ▶').click()
+        WebDriverWait(d, 20).until(lambda x: status().startswith('mention 2 of'))
+        assert readout('Mention') == '2'
+    if R > 0:
+        btn('◀ round').click()
+        WebDriverWait(d, 20).until(lambda x: f'round {R - 1} of {R}' in status())
+        assert cols() == x_before, (x_before, cols())
+    p = _shot(d, case, shots / 'case-browser-step.png')
+    # filter: the dropdown's options carry their counts; choosing one restricts the status line
+    sel = Select(next(e for e in d.find_elements(By.CSS_SELECTOR, '.widget-dropdown select')
+                      if any(o.text.startswith('improved') for o in Select(e).options)))
+    target = next(o.text for o in sel.options if o.text.startswith('unchanged'))
+    k = int(re.search(r'\((\d+)\)', target).group(1))
+    sel.select_by_visible_text(target)
+    WebDriverWait(d, 20).until(lambda x: '(unchanged)' in status() or 'no case matches' in x.page_source)
+    if k: assert f'of {k} (unchanged)' in status(), status()
+    # export HTML: its own file, one note naming the folder; the notebook's cases.html untouched
+    out_cs = next((q for q in (outputs / '_smoke' / 'case_studies', outputs / 'case_studies') if (q / 'cases.html').exists()), None)
+    before = (out_cs / 'cases.html').read_bytes() if out_cs else None
+    if k:
+        btn('export HTML').click(); WebDriverWait(d, 30).until(lambda x: 'wrote browser-cases.html' in status())
+        btn('export HTML').click(); time.sleep(2)
+        assert status().count('wrote') == 1, status()
+        if out_cs: assert (out_cs / 'cases.html').read_bytes() == before and (out_cs / 'browser-cases.html').is_file()
+    assert not _widget_errors(d), _widget_errors(d)
+    assert not _console_errors(d), _console_errors(d)
+    print(f'case browser: {s0!r} -> {status()!r}; line height {lh} px; columns at {x_before}; screenshot {p}')
