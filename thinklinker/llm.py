@@ -362,10 +362,11 @@ class SimulatedLLM(Backend):
         return max(qs, key=lambda q: (sum(str(v).lower() in d for v in self._facts(q).values() if v), q == qs[0]))
 
     def _gold(self, name: str, ctx: str) -> tuple:
-        "(mention id, gold QID) of the mention with this surface form and sentence; a name only one entity has is known anyway."
+        "(mention id, gold QID) of the mention with this form and sentence; a name only one entity has is known anyway."
         mid = self._mentions.get((name, ctx))
         gold = self.kb.get('mentions', {}).get(mid, {}).get('gold') if mid else None
-        if gold is None and len(self._by_name.get((name or '').lower(), [])) == 1: gold = self._by_name[name.lower()][0]
+        if gold is None and len(self._by_name.get((name or '').lower(), [])) == 1:
+            gold = self._by_name[name.lower()][0]
         return mid, gold
 
     def _attr_of(self, question: str) -> str | None:
@@ -431,8 +432,10 @@ class SimulatedLLM(Backend):
 
     def _complete(self, system, user, decoding):
         if self.latency_s: time.sleep(self.latency_s)
-        if _field(user, 'Candidates') is not None and _field(user, 'Mention') is not None: text, meta = self._choose(system, user, decoding)
-        elif _field(user, 'Question') is not None and _field(user, 'Mention') is not None: text, meta = self._cvr(system, user, decoding)
+        if _field(user, 'Candidates') is not None and _field(user, 'Mention') is not None:
+            text, meta = self._choose(system, user, decoding)
+        elif _field(user, 'Question') is not None and _field(user, 'Mention') is not None:
+            text, meta = self._cvr(system, user, decoding)
         else: text, meta = self._eqg(system, user, decoding)
         return Completion(text=text, input_tokens=len((system + ' ' + user).split()), output_tokens=len(text.split()),
                           stop_reason='end_turn', meta=meta)
@@ -509,7 +512,7 @@ class Usage:
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
     retries: int = 0
-    requested_input_tokens: int = 0    # tokens of every request answered (call, cache hit or shared): what the prompts weigh
+    requested_input_tokens: int = 0    # tokens of every answered request (call, cache hit or shared)
     requested_output_tokens: int = 0
     cost_usd: float | None = None
     @property

@@ -37,9 +37,9 @@ def register_strategy(name: str):
 
 @dataclass
 class StrategyResult:
-    "A second stage on the test split: metrics per tag, its scores, the metric columns it defines, its LLM use and time."
+    "A second stage on the test split: metrics per tag, its scores, the metric columns it defines, LLM use, time."
     strategy: str
-    test: dict                  # {tag: {'H@1', 'H@2', 'H@3', 'MR', 'MRR', ('n')}}, as `evaluate_scores(..., by_tag=True)`
+    test: dict                  # {tag: {'H@1', 'H@2', 'H@3', 'MR', 'MRR', ('n')}}, as `evaluate_scores(by_tag=True)`
     test_scores: torch.Tensor   # [N, C]: the ranking it produces
     defined: tuple              # the columns of `test` its output defines (KAR: H@1 only)
     llm: dict                   # `llm_stats`
@@ -49,12 +49,16 @@ class StrategyResult:
 
 # %% ../nbs/api/15_strategies.ipynb #s006s1
 class SecondStage:
-    "Base of the second stages: `run(exp, s1, seed, llm, ...)` on a trained stage 1 (a `Stage1Result`) -> `StrategyResult`."
+    "Base of the second stages: `run(exp, s1, seed, llm, ...)` on a trained stage 1 -> `StrategyResult`."
     kind, label, defined = None, '', METRIC_COLUMNS
+
     def __init__(self, **opts): self.opts = opts
-    def run(self, exp, s1, seed: int, llm: str = 'simulated', knowledge_rate: float = 0.8, hallucination_rate: float = 0.1,
-            k: int | None = None, epochs: int | None = None, concurrency: int = 8) -> StrategyResult:
+
+    def run(self, exp, s1, seed: int, llm: str = 'simulated', knowledge_rate: float = 0.8,
+            hallucination_rate: float = 0.1, k: int | None = None, epochs: int | None = None,
+            concurrency: int = 8) -> StrategyResult:
         raise NotImplementedError
+
     def __repr__(self): return f'{type(self).__name__}({self.kind!r}, {self.opts})'
 
 def make_strategy(name: str, **opts) -> SecondStage:
@@ -65,7 +69,7 @@ def make_strategy(name: str, **opts) -> SecondStage:
 
 # %% ../nbs/api/15_strategies.ipynb #s008
 def llm_stats(usage: Usage | None, n_mentions: int, requests: int | None = None) -> dict:
-    "LLM use per mention asked: requests (default `usage.requests`), calls made, cache hits, tokens of all answered requests."
+    "LLM use per mention asked: requests (default `usage.requests`), calls made, cache hits, tokens of all requests."
     u, n = usage or Usage(), max(1, n_mentions)
     req = u.requests if requests is None else int(requests)
     tin, tout = u.requested_input_tokens, u.requested_output_tokens
@@ -131,26 +135,31 @@ def parse_choice(text: str, k: int) -> int | None:
 def ask_choices(llm: LLM, items: list, system: str, user: str, decoding: dict | None = None, concurrency: int = 8,
                 batch: bool = False, progress: bool = False, desc: str = 'choice') -> tuple[list, dict]:
     """For each item `(mention, context, entities)`, the 0-based entity the LLM chooses (None: no usable answer or no
-    entity); an unusable reply is re-asked once with `CHOICE_STRICT`. ([choice], {'requests', 'retried', 'unanswered'})."""
+    entity); an unusable reply is re-asked once with `CHOICE_STRICT`.
+    ([choice], {'requests', 'retried', 'unanswered'})."""
     decoding = dict(decoding or {'max_tokens': 16})
-    ask = [i for i, it in enumerate(items) if len(it[2]) >= 2]
-    picks = [0 if len(it[2]) == 1 else None for it in items]
+    k = [len(it[2]) for it in items]
+    ask = [i for i in range(len(items)) if k[i] >= 2]
+    picks = [0 if n == 1 else None for n in k]
+    many = lambda reqs, d: llm.complete_many(reqs, concurrency=concurrency, batch=batch, progress=progress, desc=d)
     reqs = {i: Request(*choice_prompt(system, user, *items[i]), decoding, STRATEGY_TEMPLATE_VERSION) for i in ask}
-    for i, c in zip(ask, llm.complete_many([reqs[i] for i in ask], concurrency=concurrency, batch=batch, progress=progress, desc=desc)):
-        picks[i] = parse_choice(c.text, len(items[i][2]))
+    for i, c in zip(ask, many([reqs[i] for i in ask], desc)):
+        picks[i] = parse_choice(c.text, k[i])
     redo = [i for i in ask if picks[i] is None]
-    again = [Request(reqs[i].system, reqs[i].user + CHOICE_STRICT.format(k=len(items[i][2])), decoding, STRATEGY_TEMPLATE_VERSION)
+    again = [Request(reqs[i].system, reqs[i].user + CHOICE_STRICT.format(k=k[i]), decoding, STRATEGY_TEMPLATE_VERSION)
              for i in redo]
-    for i, c in zip(redo, llm.complete_many(again, concurrency=concurrency, batch=batch, progress=progress, desc=desc + ' (retry)')):
-        picks[i] = parse_choice(c.text, len(items[i][2]))
-    return picks, {'requests': len(ask) + len(redo), 'retried': len(redo), 'unanswered': sum(picks[i] is None for i in ask)}
+    for i, c in zip(redo, many(again, desc + ' (retry)')):
+        picks[i] = parse_choice(c.text, k[i])
+    unanswered = sum(picks[i] is None for i in ask)
+    return picks, {'requests': len(ask) + len(redo), 'retried': len(redo), 'unanswered': unanswered}
 
 
 # %% ../nbs/api/15_strategies.ipynb #s020
 @register_strategy('thinklinker')
 class DialogueStage(SecondStage):
-    "ThinkLinker's stage 2 (§3.4): R rounds of EQG + CVR over the stage-1 top-R candidates, ANW + RGA, matcher fine-tuned."
+    "ThinkLinker's stage 2 (§3.4): R rounds of EQG + CVR over the stage-1 top R, ANW + RGA, matcher fine-tuned."
     label = 'ThinkLinker† (dialogue)'
+
     def run(self, exp, s1, seed, llm='simulated', knowledge_rate=0.8, hallucination_rate=0.1, k=None, epochs=None,
             concurrency=8) -> StrategyResult:
         from thinklinker.runs import dialogue_stage2
@@ -158,9 +167,9 @@ class DialogueStage(SecondStage):
         d = dialogue_stage2(exp, s1, seed, rounds=k, epochs_stage2=epochs, llm=llm, knowledge_rate=knowledge_rate,
                             hallucination_rate=hallucination_rate, concurrency=concurrency, **self.opts)
         st, s2 = d.run.stats, d.stage2
-        return StrategyResult(self.kind, s2.test, s2.test_scores, self.defined, llm_stats(d.run.usage, st['mentions'], st['requests']),
-                              time.time() - t, {'dialogue': dict(st), 'cached': s2.cached,
-                                                'epochs': len(s2.fit.history) if s2.fit else 0})
+        extra = {'dialogue': dict(st), 'cached': s2.cached, 'epochs': len(s2.fit.history) if s2.fit else 0}
+        return StrategyResult(self.kind, s2.test, s2.test_scores, self.defined,
+                              llm_stats(d.run.usage, st['mentions'], st['requests']), time.time() - t, extra)
 
 
 # %% ../nbs/api/15_strategies.ipynb #s022
@@ -177,46 +186,54 @@ def sep_entity_text(e) -> str:
 
 # %% ../nbs/api/15_strategies.ipynb #s022s1
 class TextSwapSource(FeatureSource):
-    "The features of `base` (a frozen `FeatureSource`) with other texts: `kb_text` and each split's `m_text` encoded afresh."
+    "The features of `base` (a frozen `FeatureSource`) with other texts: `kb_text` and each split's `m_text`."
     def __init__(self, base: FeatureSource, kb_text: list, m_text: dict, name: str):
-        super().__init__(base.ds, base.encoder, finetune=False, cache=base.cache, batch_size=base.batch_size, progress=False)
+        super().__init__(base.ds, base.encoder, finetune=False, cache=base.cache, batch_size=base.batch_size,
+                         progress=False)
         self.base, self.kb_text, self.m_text, self.name = base, list(kb_text), dict(m_text), name
 
     def frozen(self, which: str) -> dict:
-        "Image features of `base`, text features of this source's texts (through the feature cache, under their own name)."
+        "Image features of `base`, text features of this source's texts (feature cache, under their own name)."
         if which not in self._frozen:
             texts = self.kb_text if which == 'kb' else self.m_text[which]
+            name = f'{Path(self.ds.root).name}-{self.name}-{which}'
             with torch.no_grad():
-                t = encode_corpus(self.encoder, texts, None, batch_size=self.batch_size, cache=self.cache, progress=False,
-                                  name=f'{Path(self.ds.root).name}-{self.name}-{which}')
-            self._frozen[which] = {**{k: v for k, v in self.base.frozen(which).items() if k.startswith('image_')}, **t}
+                t = encode_corpus(self.encoder, texts, None, batch_size=self.batch_size, cache=self.cache,
+                                  progress=False, name=name)
+            img = {k: v for k, v in self.base.frozen(which).items() if k.startswith('image_')}
+            self._frozen[which] = {**img, **t}
         return self._frozen[which]
 
 
 # %% ../nbs/api/15_strategies.ipynb #s024
-def finetune_matcher(matcher, src, cands: dict, preset, seed: int = 0, epochs: int | None = None, max_steps: int | None = None,
-                     progress: bool = False, desc: str = 'fine-tune') -> SimpleNamespace:
+def finetune_matcher(matcher, src, cands: dict, preset, seed: int = 0, epochs: int | None = None,
+                     max_steps: int | None = None, progress: bool = False, desc: str = 'fine-tune') -> SimpleNamespace:
     "A copy of `matcher` fine-tuned on `src` with stage 2's settings (encoder frozen): (model, fit, test_scores)."
     seed_everything(seed)
     model = copy.deepcopy(matcher)
     ev = lambda m: evaluate_scores(predict_scores(m, src, 'dev', cands['dev']), cands['dev'])
-    tr = Trainer.for_stage(2, model, preset, epochs=epochs, max_steps=max_steps, loss_fn=stage1_loss, evaluate=ev, seed=seed,
-                           batches=_batches(cands['train'], 'train', src, preset.batch_size, seed), progress=progress, desc=desc)
+    batches = _batches(cands['train'], 'train', src, preset.batch_size, seed)
+    tr = Trainer.for_stage(2, model, preset, epochs=epochs, max_steps=max_steps, loss_fn=stage1_loss, evaluate=ev,
+                           seed=seed, batches=batches, progress=progress, desc=desc)
     fit = tr.fit()
     return SimpleNamespace(model=model, fit=fit, test_scores=predict_scores(model, src, 'test', cands['test']))
 
 
 # %% ../nbs/api/15_strategies.ipynb #s024s1
 def cached_finetune(exp, s1, src: TextSwapSource, seed: int, epochs: int, what: str = 'dme', use_cache: bool = True):
-    "`finetune_matcher` of `s1.model` on `src`, or the same result from `outputs/cache/<what>/` (`.seconds`, `.cached`)."
+    "`finetune_matcher` of `s1.model` on `src`, or the same from `outputs/cache/<what>/` (`.seconds`, `.cached`)."
     from thinklinker.experiment import _cached_run, _code_hash, tensor_digest, dataset_fingerprint
     texts = corpus_fingerprint(src.kb_text + [t for s in sorted(src.m_text) for t in src.m_text[s]])
-    spec = {'stage1': tensor_digest(s1.model.state_dict()), 'data': dataset_fingerprint(exp.ds), 'texts': texts, 'what': what,
-            'encoder': exp.enc.identity, 'preset': exp.P.to_dict(), 'seed': seed, 'epochs': epochs, 'code': _code_hash()}
+    spec = {'stage1': tensor_digest(s1.model.state_dict()), 'data': dataset_fingerprint(exp.ds), 'texts': texts,
+            'what': what, 'encoder': exp.enc.identity, 'preset': exp.P.to_dict(), 'seed': seed, 'epochs': epochs,
+            'code': _code_hash()}
     key = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:20]
     def load(sd, info):
-        model = copy.deepcopy(s1.model); model.load_state_dict(sd); model.eval()
-        return SimpleNamespace(model=model, fit=FitResult(**info['fit']), test_scores=predict_scores(model, src, 'test', s1.cands['test']))
+        model = copy.deepcopy(s1.model)
+        model.load_state_dict(sd)
+        model.eval()
+        sc = predict_scores(model, src, 'test', s1.cands['test'])
+        return SimpleNamespace(model=model, fit=FitResult(**info['fit']), test_scores=sc)
     return _cached_run(outputs_dir('cache', what), key, use_cache, what, load,
                        lambda: finetune_matcher(s1.model, src, s1.cands, exp.P, seed, epochs, desc=what),
                        lambda r: r.model.state_dict(), lambda r: {'fit': asdict(r.fit), 'seed': seed, 'epochs': epochs})
@@ -239,8 +256,9 @@ def _pick_stats(ms, opts: dict, picks: list) -> dict:
 # %% ../nbs/api/15_strategies.ipynb #s025s1
 @register_strategy('dme')
 class DescriptionMentionEnhancement(SecondStage):
-    "MMoE's DME over stage 1: the LLM picks a description among the top-k; the matcher is fine-tuned on the [SEP] texts."
+    "MMoE's DME over stage 1: the LLM picks a description among the top k; the matcher is fine-tuned on [SEP] texts."
     label = 'stage 1 + DME'
+
     def run(self, exp, s1, seed, llm='simulated', knowledge_rate=0.8, hallucination_rate=0.1, k=None, epochs=None,
             concurrency=8) -> StrategyResult:
         t, ds, P = time.time(), exp.ds, exp.P
@@ -251,13 +269,15 @@ class DescriptionMentionEnhancement(SecondStage):
         picks, st = ask_choices(L, [(m.mention, m.sentence, opts[m.id]) for m in ms], DME_SYSTEM, DME_USER,
                                 concurrency=concurrency, desc='DME')
         desc = {m.id: opts[m.id][p].desc if p is not None else '' for m, p in zip(ms, picks)}
-        src = TextSwapSource(s1.src, [sep_entity_text(e) for e in ds.kb],
-                             {s: [dme_mention_text(m, desc[m.id]) for m in ds.splits[s]] for s in splits}, f'dme-{L.backend.model}')
+        m_text = {s: [dme_mention_text(m, desc[m.id]) for m in ds.splits[s]] for s in splits}
+        src = TextSwapSource(s1.src, [sep_entity_text(e) for e in ds.kb], m_text, f'dme-{L.backend.model}')
         ft = cached_finetune(exp, s1, src, seed, epoch_cap(epochs, P, 2), 'dme')
         nt = len(ds.splits['test'])
-        extra = {**st, **_pick_stats(ms[-nt:], opts, picks[-nt:]), 'cached': ft.cached, 'epochs': len(ft.fit.history), 'k': K}
-        return StrategyResult(self.kind, evaluate_scores(ft.test_scores, s1.cands['test'], by_tag=True), ft.test_scores,
-                              self.defined, llm_stats(L.usage, len(ms), st['requests']), time.time() - t, extra)
+        extra = {**st, **_pick_stats(ms[-nt:], opts, picks[-nt:]), 'cached': ft.cached, 'epochs': len(ft.fit.history),
+                 'k': K}
+        test = evaluate_scores(ft.test_scores, s1.cands['test'], by_tag=True)
+        use = llm_stats(L.usage, len(ms), st['requests'])
+        return StrategyResult(self.kind, test, ft.test_scores, self.defined, use, time.time() - t, extra)
 
 
 # %% ../nbs/api/15_strategies.ipynb #s029
@@ -272,8 +292,9 @@ def kar_scores(scores: torch.Tensor, cands, picks: list) -> torch.Tensor:
 # %% ../nbs/api/15_strategies.ipynb #s031
 @register_strategy('kar')
 class KnowledgeAwareReranking(SecondStage):
-    "FissFuse's KAR over stage 1 (inference only): the LLM picks one of the test mention's top-k, which moves to rank 1."
+    "FissFuse's KAR over stage 1 (inference only): the LLM picks one of a test mention's top k, which moves to rank 1."
     label, defined = 'stage 1 + KAR', ('H@1',)
+
     def run(self, exp, s1, seed, llm='simulated', knowledge_rate=0.8, hallucination_rate=0.1, k=None, epochs=None,
             concurrency=8) -> StrategyResult:
         t, ds, c = time.time(), exp.ds, s1.cands['test']
@@ -282,7 +303,8 @@ class KnowledgeAwareReranking(SecondStage):
         opts = _top_entities(s1, ds, 'test', K)
         picks, st = ask_choices(L, [(m.mention, m.sentence, opts[m.id]) for m in ms], KAR_SYSTEM, KAR_USER,
                                 concurrency=concurrency, desc='KAR')
-        col = [None if p is None else c.cand[i].tolist().index(ds.qid2idx[opts[m.id][p].qid]) for i, (m, p) in enumerate(zip(ms, picks))]
+        col = [None if p is None else c.cand[i].tolist().index(ds.qid2idx[opts[m.id][p].qid])
+               for i, (m, p) in enumerate(zip(ms, picks))]
         sc = kar_scores(s1.test_scores, c, col)
         moved = sum(p is not None and p > 0 for p in picks) / max(1, len(ms))
         extra = {**st, **_pick_stats(ms, opts, picks), 'moved': moved, 'k': K, 'rest': 'stage-1 order'}
@@ -292,10 +314,11 @@ class KnowledgeAwareReranking(SecondStage):
 
 # %% ../nbs/api/15_strategies.ipynb #s035
 def strategy_unit(seed: int, strategy: str, name: str, opts: dict | None = None, run_kw: dict | None = None,
-                  stage1_kw: dict | None = None, keep_scores: bool = False, preset='demo', data='synthmel', clip_weights=None,
-                  out_dir=None, threads=1, overrides=None, **tags) -> list[dict]:
-    """`make_strategy(strategy, **opts).run(exp, stage1, seed, **run_kw)` on the cached stage 1 of `seed` of experiment `name`:
-    `[{**tags, 'seed', 'strategy', 'label', 'defined', 'test', 'llm', 'seconds', 'extra', 'stage1'}]` (+ 'test_scores')."""
+                  stage1_kw: dict | None = None, keep_scores: bool = False, preset='demo', data='synthmel',
+                  clip_weights=None, out_dir=None, threads=1, overrides=None, **tags) -> list[dict]:
+    """`make_strategy(strategy, **opts).run(exp, stage1, seed, **run_kw)` on the cached stage 1 of `seed` of experiment
+    `name`: `[{**tags, 'seed', 'strategy', 'label', 'defined', 'test', 'llm', 'seconds', 'extra', 'stage1'}]`
+    (+ 'test_scores')."""
     from thinklinker.runs import unit_experiment, run_pipeline
     exp = unit_experiment(name, seed, preset, data, clip_weights, out_dir, threads, overrides)
     s1 = run_pipeline(exp, seed, stage1_kw=stage1_kw, stage2=False).stage1
