@@ -361,6 +361,14 @@ class SimulatedLLM(Backend):
         d = (desc or '').lower()
         return max(qs, key=lambda q: (sum(str(v).lower() in d for v in self._facts(q).values() if v), q == qs[0]))
 
+    def _gold(self, name: str, ctx: str) -> tuple:
+        "(mention id, gold QID) of the mention with this form and sentence; a name only one entity has is known anyway."
+        mid = self._mentions.get((name, ctx))
+        gold = self.kb.get('mentions', {}).get(mid, {}).get('gold') if mid else None
+        if gold is None and len(self._by_name.get((name or '').lower(), [])) == 1:
+            gold = self._by_name[name.lower()][0]
+        return mid, gold
+
     def _attr_of(self, question: str) -> str | None:
         for a in self._values:
             if question.strip() == attr_question(a): return a
@@ -383,10 +391,7 @@ class SimulatedLLM(Backend):
 
     def _cvr(self, system, user, decoding):
         name, ctx, question = _field(user, 'Mention'), _field(user, 'Context'), _field(user, 'Question') or ''
-        mid = self._mentions.get((name, ctx))
-        gold = self.kb.get('mentions', {}).get(mid, {}).get('gold') if mid else None
-        if gold is None and len(self._by_name.get((name or '').lower(), [])) == 1:   # an unambiguous name is known anyway
-            gold = self._by_name[name.lower()][0]
+        mid, gold = self._gold(name, ctx)
         meta = {'task': 'cvr', 'mention_id': mid, 'gold': gold}
         if gold is None or gold not in self.kb['entities']:
             meta['outcome'] = 'unknown'
@@ -410,9 +415,27 @@ class SimulatedLLM(Backend):
         if attr == 'type': return f'{name} is a {value}.', meta
         return f"{name}'s {attr.replace('_', ' ')} is {value}.", meta
 
+    def _choose(self, system, user, decoding):
+        "A numbered choice (DME, KAR): the gold's number (p = knowledge), another (p = hallucination), else chance."
+        mid, gold = self._gold(_field(user, 'Mention'), _field(user, 'Context'))
+        opts = re.findall(r'^\[(\d+)\] (.*?) \| (.*)$', user, flags=re.M)
+        meta = {'task': 'choose', 'mention_id': mid, 'gold': gold}
+        if not opts: return 'None of them.', {**meta, 'outcome': 'no options'}
+        right = [i for i, (_, n, d) in enumerate(opts) if gold is not None and self._find_entity(n, d) == gold]
+        draw = lambda pool, tag: pool[int(_u01(self.seed, tag, system, user) * len(pool))]
+        u = _u01(self.seed, 'choose', system, user)
+        if right and u < self.kr: i, meta['outcome'] = right[0], 'knowledge'
+        elif right and u < self.kr + self.hr and len(opts) > 1:
+            i, meta['outcome'] = draw([j for j in range(len(opts)) if j not in right], 'wrong'), 'hallucination'
+        else: i, meta['outcome'] = draw(list(range(len(opts))), 'chance'), ('uninformative' if right else 'unknown')
+        return opts[i][0], meta
+
     def _complete(self, system, user, decoding):
         if self.latency_s: time.sleep(self.latency_s)
-        if _field(user, 'Question') is not None and _field(user, 'Mention') is not None: text, meta = self._cvr(system, user, decoding)
+        if _field(user, 'Candidates') is not None and _field(user, 'Mention') is not None:
+            text, meta = self._choose(system, user, decoding)
+        elif _field(user, 'Question') is not None and _field(user, 'Mention') is not None:
+            text, meta = self._cvr(system, user, decoding)
         else: text, meta = self._eqg(system, user, decoding)
         return Completion(text=text, input_tokens=len((system + ' ' + user).split()), output_tokens=len(text.split()),
                           stop_reason='end_turn', meta=meta)
@@ -489,6 +512,8 @@ class Usage:
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
     retries: int = 0
+    requested_input_tokens: int = 0    # tokens of every answered request (call, cache hit or shared)
+    requested_output_tokens: int = 0
     cost_usd: float | None = None
     @property
     def requests(self) -> int: return self.calls + self.cache_hits + self.shared
@@ -514,6 +539,7 @@ class LLM:
     def _account(self, c: Completion, kind: str):
         with self._lock:
             u = self.usage
+            u.requested_input_tokens += c.input_tokens; u.requested_output_tokens += c.output_tokens
             if kind == 'hit': u.cache_hits += 1; return
             if kind == 'shared': u.shared += 1; return
             u.calls += 1; u.input_tokens += c.input_tokens; u.output_tokens += c.output_tokens

@@ -11,8 +11,9 @@ from dataclasses import replace
 from .experiment import setup_experiment, cached_stage1, cached_stage2, make_llm
 
 # %% auto #0
-__all__ = ['MAIN_METHODS', 'MAIN_PARTS', 'unit_experiment', 'fit_summary', 'run_pipeline', 'pipeline_unit', 'unit_rows',
-           'tensor_label', 'main_results_units', 'main_results_seed', 'subset_metrics', 'answers_swap_unit']
+__all__ = ['MAIN_METHODS', 'MAIN_PARTS', 'unit_experiment', 'fit_summary', 'dialogue_stage2', 'run_pipeline', 'pipeline_unit',
+           'unit_rows', 'tensor_label', 'main_results_units', 'main_results_seed', 'subset_metrics',
+           'answers_swap_unit']
 
 # %% ../nbs/api/14_runs.ipynb #c00bx1
 _EXPERIMENTS = {}
@@ -38,6 +39,34 @@ def fit_summary(r, keep_scores: bool = False) -> dict:
     return out
 
 # %% ../nbs/api/14_runs.ipynb #c00bx3
+def dialogue_stage2(exp, s1, seed: int, rounds: int | None = None, answer_rounds: int | None = None, weighting: str = 'anw',
+                    aggregation: str = 'rga', epochs_stage2: int | None = None, llm: str = 'simulated',
+                    knowledge_rate: float = 0.8, hallucination_rate: float = 0.1, dialogue_file: str | None = None,
+                    concurrency: int = 8) -> SimpleNamespace:
+    """ThinkLinker's second stage on the stage-1 result `s1` of `exp`: the dialogue (`rounds`, `llm`), its encoded answers
+    (rounds 1..`answer_rounds`) and stage 2 (`weighting`, `aggregation`) through its cache. A namespace of `run`, `answers`,
+    `stage2` and `timings` ('dialogue', 'stage 2'); see `run_pipeline` for the arguments."""
+    from thinklinker.infusion import dialogue_answers, answer_features
+    P, ds = exp.P, exp.ds
+    R, timings = (int(rounds) if rounds is not None else P.dialogue_rounds), {}
+    t = time.time()
+    backend = make_llm(llm, ds, knowledge_rate, hallucination_rate, seed=seed)   # the simulated LLM's draws follow the seed
+    run, answers = dialogue_answers(ds, s1, backend, rounds=R, resume=False, progress=False, concurrency=concurrency,
+                                    out_path=exp.out / dialogue_file if dialogue_file else None)
+    if answer_rounds is not None and int(answer_rounds) != R:   # rounds 1..r of a longer dialogue: an r-round dialogue's answers
+        answers = {s: answer_features(run.records, s1.cands[s].mention_ids, int(answer_rounds), s1.src.encoder,
+                                      cache=s1.src.cache, progress=False, name=f'{Path(ds.root).name}-answers-{s}')
+                   for s in answers}
+    timings['dialogue'] = time.time() - t
+    # a cap never lengthens training; the preset's own epochs are the preset's run (the same cache entry, see experiment._key_kw)
+    e2 = min(int(epochs_stage2), P.epochs_stage2) if epochs_stage2 is not None else P.epochs_stage2
+    stage2 = cached_stage2(exp, s1, ds, answers, seed=seed, weighting=weighting, aggregation=aggregation, progress=False,
+                           epochs=e2)
+    timings['stage 2'] = stage2.seconds
+    return SimpleNamespace(run=run, answers=answers, stage2=stage2, timings=timings)
+
+
+# %% ../nbs/api/14_runs.ipynb #c00bx3a
 def run_pipeline(exp, seed: int, cfg=None, stage1_kw: dict | None = None, stage2: bool = True, rounds: int | None = None,
                  answer_rounds: int | None = None, weighting: str = 'anw', aggregation: str = 'rga',
                  epochs_stage2: int | None = None, llm: str = 'simulated', knowledge_rate: float = 0.8,
@@ -46,28 +75,16 @@ def run_pipeline(exp, seed: int, cfg=None, stage1_kw: dict | None = None, stage2
     1..`answer_rounds`) on `exp` for one `seed`, both stages through their caches. A namespace of `stage1`, `run` (the
     dialogue), `answers`, `stage2` (the last three None when `stage2=False`) and `timings`; `dialogue_file`: a file name in
     the output folder; `concurrency`: LLM requests in flight (1 for SmolLM2)."""
-    from thinklinker.infusion import dialogue_answers, answer_features
-    P, ds = exp.P, exp.ds
     r = SimpleNamespace(stage1=None, run=None, answers=None, stage2=None, timings={})
     r.stage1 = cached_stage1(exp, cfg, seed=seed, progress=False, **(stage1_kw or {}))
     r.timings['stage 1'] = r.stage1.seconds
     if not stage2: return r
-    R, s1 = (int(rounds) if rounds is not None else P.dialogue_rounds), r.stage1
-    t = time.time()
-    backend = make_llm(llm, ds, knowledge_rate, hallucination_rate, seed=seed)   # the simulated LLM's draws follow the seed
-    r.run, r.answers = dialogue_answers(ds, s1, backend, rounds=R, resume=False, progress=False, concurrency=concurrency,
-                                        out_path=exp.out / dialogue_file if dialogue_file else None)
-    if answer_rounds is not None and int(answer_rounds) != R:   # rounds 1..r of a longer dialogue: an r-round dialogue's answers
-        r.answers = {s: answer_features(r.run.records, s1.cands[s].mention_ids, int(answer_rounds), s1.src.encoder,
-                                        cache=s1.src.cache, progress=False, name=f'{Path(ds.root).name}-answers-{s}')
-                     for s in r.answers}
-    r.timings['dialogue'] = time.time() - t
-    # a cap never lengthens training; the preset's own epochs are the preset's run (the same cache entry, see experiment._key_kw)
-    e2 = min(int(epochs_stage2), P.epochs_stage2) if epochs_stage2 is not None else P.epochs_stage2
-    r.stage2 = cached_stage2(exp, s1, ds, r.answers, seed=seed, weighting=weighting, aggregation=aggregation, progress=False,
-                             epochs=e2)
-    r.timings['stage 2'] = r.stage2.seconds
+    d = dialogue_stage2(exp, r.stage1, seed, rounds, answer_rounds, weighting, aggregation, epochs_stage2, llm, knowledge_rate,
+                        hallucination_rate, dialogue_file, concurrency)
+    r.run, r.answers, r.stage2 = d.run, d.answers, d.stage2
+    r.timings.update(d.timings)
     return r
+
 
 # %% ../nbs/api/14_runs.ipynb #c00bx3s1
 def pipeline_unit(seed: int, name: str, keep_scores: bool = False, keep_records: bool = False, preset='demo', data='synthmel',
