@@ -257,7 +257,8 @@ def zero_shot_scores(src: FeatureSource, split: str, cands: Candidates, max_pair
     N, C = cands.cand.shape
     step, out = max(1, max_pairs // max(1, C)), []
     for a in range(0, N, step):
-        r, c = slice(a, a + step), cands.cand[a:a + step].clamp(min=0)
+        r = slice(a, min(a + step, N))              # row i of `cands` is mention i of `split`
+        c = cands.cand[r].clamp(min=0)
         st, si = torch.einsum('nd,ncd->nc', mt[r], kt[c]), torch.einsum('nd,ncd->nc', mi[r], ki[c])
         both = men['image_present'][r, None] & kb['image_present'][c]
         out.append(torch.where(both, (st + si) / 2, st).masked_fill(~cands.mask[r], float('-inf')))
