@@ -148,7 +148,7 @@ class Experiment:
     enc: object
     out: Path
     synthetic: bool
-    protocol: str = ''          # the evaluation protocol (thinklinker.protocol), its details with counts, its title label
+    protocol: str = ''          # the evaluation protocol (thinklinker.protocol), its details, its title label
     protocol_detail: str = ''
     protocol_label: str = ''
     started: float = field(default_factory=time.time)
@@ -202,7 +202,7 @@ def setup_experiment(name: str, preset: str = 'demo', data: str = 'synthmel', cl
                      out_dir=None, threads: int | None = 1, progress: bool = True, overrides: dict | None = None,
                      protocol: str | None = None) -> Experiment:
     """The shared set-up of an experiment notebook (see the notebook's parameters cell); `overrides`: preset fields to change;
-    `protocol`: the evaluation protocol (`thinklinker.protocol`; None: the dataset's default), checked before any training."""
+    `protocol`: the evaluation protocol (`thinklinker.protocol`; None: the dataset's default), checked before training."""
     from thinklinker.encoders import encoder_for_preset
     from thinklinker.protocol import protocol_summary
     if threads: torch.set_num_threads(int(threads))
@@ -218,7 +218,8 @@ def setup_experiment(name: str, preset: str = 'demo', data: str = 'synthmel', cl
     enc = encoder_for_preset(P, seed=0, pretrained=clip_weights, progress=progress)
     if progress: status(f'{name}: {P.name} preset, {ds.name} ({len(ds.kb)} entities), encoder {enc.identity}, seeds {seeds}, '
                          f"protocol {ps['protocol']}: {ps['protocol_detail']}")
-    return Experiment(name, P, seeds, ds, enc, out, synthetic, ps['protocol'], ps['protocol_detail'], ps['protocol_label'])
+    return Experiment(name, P, seeds, ds, enc, out, synthetic, ps['protocol'], ps['protocol_detail'],
+                      ps['protocol_label'])
 
 # %% ../nbs/api/11_experiment.ipynb #c014
 def _image_digest(path, root: Path) -> list:
@@ -301,11 +302,12 @@ def cached_stage1(exp: Experiment, cfg=None, seed: int = 0, finetune_encoder: bo
         model = Matcher(cfg).to(enc.device)
         model.load_state_dict({k[4:]: v for k, v in sd.items() if k.startswith('mat.')})
         model.eval()
-        cands = stage1_candidates(exp.ds, P, kw.get('mode', 'name'), kw.get('include_gold_eval', True), seed, kw['protocol'])
+        cands = stage1_candidates(exp.ds, P, kw.get('mode', 'name'), kw.get('include_gold_eval', True), seed,
+                                  kw['protocol'])
         src = FeatureSource(exp.ds, enc, finetune=False, progress=False)
         sc = predict_scores(model, src, 'test', cands['test'])
-        return Stage1Result(model, src, cands, FitResult(**info['fit']), evaluate_scores(sc, cands['test'], by_tag=True), sc,
-                            kw['protocol'])
+        return Stage1Result(model, src, cands, FitResult(**info['fit']), evaluate_scores(sc, cands['test'], by_tag=True),
+                            sc, kw['protocol'])
     def state(r):
         sd = {f'mat.{k}': v for k, v in r.model.state_dict().items()}
         if finetune_encoder: sd.update({f'enc.{k}': v for k, v in enc.state_dict().items()})

@@ -64,16 +64,17 @@ def file_list_counts(ds, split: str) -> dict:
 
 # %% ../nbs/api/07a_protocol.ipynb #p012
 def _check_file_lists(ds, split: str, fallback: bool, n: int) -> dict:
-    "`file_list_counts`, or a ValueError with the counts when no mention, or (without `fallback`) not every one, has a list."
+    "`file_list_counts`; a ValueError with the counts when no mention, or (no `fallback`) not every one, has a list."
     c = file_list_counts(ds, split)
     where = f"split {split!r} of {ds.name} ({ds.root})"
     if c['n_file'] == 0:
         raise ValueError(f"protocol 'candidates': no mention of {where} carries a 'candidates' list in the data files; "
                          "use protocol='whole_kb' or 'name_topk'")
     if c['n_without'] and not fallback:
-        raise ValueError(f"protocol 'candidates': {c['n_file']} of {c['n_mentions']} mentions of {where} carry a candidate "
-                         f"list in the data files ({c['size_min']}-{c['size_max']} candidates), {c['n_without']} do not; "
-                         "ranking them together would mix two protocols. Use protocol='candidates+name_topk' (the others "
+        raise ValueError(f"protocol 'candidates': {c['n_file']} of {c['n_mentions']} mentions of {where} carry a "
+                         f"candidate list in the data files ({c['size_min']}-{c['size_max']} candidates), "
+                         f"{c['n_without']} do not; ranking them together would mix two protocols. "
+                         "Use protocol='candidates+name_topk' (the others "
                          f"ranked among name top-{n} lists, counts reported), or 'whole_kb'")
     return c
 
@@ -91,7 +92,7 @@ def file_candidates(ds, split: str, n: int = 16, seed: int = 0, include_gold: bo
     "Each mention's file list, whole (`n` unused); refuses unless every mention of `split` carries one."
     return _file_candidates(ds, split, n, seed, include_gold, fallback=False)
 
-@register_protocol('candidates+name_topk', 'the file list where a mention has one, else the n most name-similar entities')
+@register_protocol('candidates+name_topk', 'the file list where a mention has one, else the n most name-similar ones')
 def file_or_name_candidates(ds, split: str, n: int = 16, seed: int = 0, include_gold: bool = True) -> Candidates:
     "Each mention's file list, or its name top-`n` list when it has none."
     return _file_candidates(ds, split, n, seed, include_gold, fallback=True)

@@ -72,7 +72,8 @@ def run_pipeline(exp, seed: int, cfg=None, stage1_kw: dict | None = None, stage2
 
 # %% ../nbs/api/14_runs.ipynb #c00bx3s1
 def pipeline_unit(seed: int, name: str, keep_scores: bool = False, keep_records: bool = False, preset='demo', data='synthmel',
-                  clip_weights=None, out_dir=None, threads=1, overrides=None, protocol=None, pipeline: dict | None = None,
+                  clip_weights=None, out_dir=None, threads=1, overrides=None, protocol=None,
+                  pipeline: dict | None = None,
                   skip_errors: bool = False, **tags) -> list[dict]:
     """`run_pipeline` for one seed of experiment `name` (arguments in `pipeline`), as a unit of `parallel_units`: returns
     `[{**tags, 'seed', 'stage1', 'stage2', 'dialogue', 'timings'}]` with `fit_summary`s (test scores and dialogue records

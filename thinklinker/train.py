@@ -144,7 +144,7 @@ PAIR_BUDGET = 2**18   # mention-candidate pairs scored at once: bounds memory wh
 def predict_scores(model, src: FeatureSource, split: str, cands: Candidates, batch_size: int = 256,
                    key: str = 'S*', answers=None, max_pairs: int = PAIR_BUDGET) -> torch.Tensor:
     """Score matrix `key` [N,C] of every mention of `split` (padding -inf), model in eval mode (a stage-2 model: with
-    `answers`); at most `max_pairs` mention-candidate pairs per batch (whole-KB candidates: fewer mentions per batch)."""
+    `answers`); at most `max_pairs` mention-candidate pairs per batch (whole-KB candidates: fewer mentions a batch)."""
     was = model.training; model.eval()
     enc_was = src.encoder.training; src.encoder.eval()
     if src.finetune: src.invalidate()          # the encoder moved since the last evaluation
@@ -209,7 +209,8 @@ def stage1_candidates(ds, preset, mode: str = 'name', include_gold_eval: bool = 
     from thinklinker.protocol import protocol_candidates
     out = {s: make_candidates(ds, s, preset.n_candidates, mode, include_gold=(s == 'train') or include_gold_eval, seed=seed)
            for s in ('train', 'dev')}
-    out['test'] = protocol_candidates(ds, 'test', protocol, preset.n_candidates, seed=seed, include_gold=include_gold_eval)
+    out['test'] = protocol_candidates(ds, 'test', protocol, preset.n_candidates, seed=seed,
+                                      include_gold=include_gold_eval)
     return out
 
 # %% ../nbs/api/07_train.ipynb #c020s3
