@@ -42,14 +42,15 @@ def calibration_units(seeds) -> list[dict]:
 
 # %% ../nbs/api/13_calibration.ipynb #c010s2
 def calibration_seed(seed: int, part: str = 'all', preset: str = 'demo', data: str = 'synthmel', clip_weights=None, rounds=None,
-                     out_dir=None, threads: int | None = 1, progress: bool = False, overrides=None) -> list[dict]:
+                     out_dir=None, threads: int | None = 1, progress: bool = False, overrides=None,
+                     protocol=None) -> list[dict]:
     "Rows (see `COLUMNS`) of the methods of `part` ('all' or one of `CAL_PARTS`) for one `seed`, plus a 'seconds' column per method."
     from thinklinker.train import zero_shot_scores, evaluate_scores
     from thinklinker.synth import baseline_scores
     from thinklinker.matcher import MatcherConfig
     from thinklinker.runs import unit_experiment, run_pipeline
     if part != 'all' and part not in CAL_PARTS: raise ValueError(f"part must be 'all' or one of {CAL_PARTS}, not {part!r}")
-    exp = unit_experiment('calibration', seed, preset, data, clip_weights, out_dir, threads, overrides)
+    exp = unit_experiment('calibration', seed, preset, data, clip_weights, out_dir, threads, overrides, protocol)
     P, ds, enc = exp.P, exp.ds, exp.enc
     R = int(rounds) if rounds is not None else P.dialogue_rounds
     base = MatcherConfig(text_dim=enc.text_dim, image_dim=enc.image_dim, d=P.d, rank=P.rank)

@@ -14,7 +14,7 @@ __all__ = ['DEMO_NOTEBOOKS', 'EXPERIMENTS', 'notebook_parameters', 'parse_params
 # %% ../nbs/api/90_cli.ipynb #c006
 DEMO_NOTEBOOKS: list[str] = ['main_results', 'case_studies']
 EXPERIMENTS: list[str] = ['calibration', 'main_results', 'ablations', 'rank_sweep', 'dialogue_rounds', 'infusion_strategies',
-                          'llm_backbones', 'llm_strategies', 'efficiency', 'case_studies', 'link']
+                          'llm_backbones', 'llm_strategies', 'efficiency', 'case_studies', 'link', 'protocols']
 
 def _ipc_kernel_manager():
     "A kernel manager whose kernels talk over Unix sockets (IPC) instead of TCP on localhost."

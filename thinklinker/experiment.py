@@ -181,21 +181,25 @@ class Experiment:
     enc: object
     out: Path
     synthetic: bool
+    protocol: str = ''          # the evaluation protocol (thinklinker.protocol), its details, its title label
+    protocol_detail: str = ''
+    protocol_label: str = ''
     started: float = field(default_factory=time.time)
     encoder_note: str = ''          # set when real data is encoded by the tiny CLIP pre-trained on SynthMEL
 
     @property
     def bench_label(self) -> str:
-        "The benchmark's name on figures: SynthMEL is always called synthetic; a stand-in encoder is named."
-        base = f'SynthMEL {self.P.name} (synthetic benchmark)' if self.synthetic else self.ds.name
-        return f'{base} ({self.encoder_note})' if self.encoder_note else base
+        "The benchmark's name on figures and tables: SynthMEL is always called synthetic; a stand-in encoder and the protocol are named."
+        b = f'SynthMEL {self.P.name} (synthetic benchmark)' if self.synthetic else self.ds.name
+        b = f'{b} ({self.encoder_note})' if self.encoder_note else b
+        return f'{b}, {self.protocol_label}' if self.protocol_label else b
 
     def meta(self, llm: str | None = None) -> dict:
         "Provenance columns of results.csv."
         return {'preset': self.P.name, 'lr_stage1': self.P.lr_stage1, 'lr_stage2': self.P.lr_stage2, 'dialogue_rounds': self.P.dialogue_rounds,
                 'dataset': 'synthmel' if self.synthetic else str(self.ds.root),
                 'encoder': self.enc.identity, 'encoder_note': self.encoder_note, 'llm': llm or '',
-                'commit': git_commit()}
+                'protocol': self.protocol, 'protocol_detail': self.protocol_detail, 'commit': git_commit()}
 
     def results(self, rows, llm: str | None = None) -> pd.DataFrame:
         "A DataFrame of `rows` (dicts) with the provenance columns; every row needs a 'seed'."
@@ -230,9 +234,12 @@ class Experiment:
 
 # %% ../nbs/api/11_experiment.ipynb #c012s1
 def setup_experiment(name: str, preset: str = 'demo', data: str = 'synthmel', clip_weights=None, seeds=None,
-                     out_dir=None, threads: int | None = 1, progress: bool = True, overrides: dict | None = None) -> Experiment:
-    "The shared set-up of an experiment notebook (see the notebook's parameters cell); `overrides`: preset fields to change."
+                     out_dir=None, threads: int | None = 1, progress: bool = True, overrides: dict | None = None,
+                     protocol: str | None = None) -> Experiment:
+    """The shared set-up of an experiment notebook (see the notebook's parameters cell); `overrides`: preset fields to change;
+    `protocol`: the evaluation protocol (`thinklinker.protocol`; None: the dataset's default), checked before training."""
     from thinklinker.encoders import encoder_for_preset
+    from thinklinker.protocol import protocol_summary
     if threads: torch.set_num_threads(int(threads))
     P = get_preset(preset)
     seeds = [int(s) for s in seeds] if seeds is not None else list(P.seeds[:1])
@@ -242,13 +249,16 @@ def setup_experiment(name: str, preset: str = 'demo', data: str = 'synthmel', cl
     out.mkdir(parents=True, exist_ok=True)
     ds, synthetic = resolve_dataset(data, P.name)
     P = preset_for(P, '' if synthetic else f'{ds.name} {data}', overrides)   # paper on WikiMEL / WikiDiverse: the paper's settings
+    ps = protocol_summary(ds, protocol, P.n_candidates)          # a mixed 'candidates' folder fails here, with counts
     enc = encoder_for_preset(P, seed=0, pretrained=clip_weights, progress=progress)
     note = '' if synthetic or clip_weights is not None else STAND_IN_ENCODER
     count_truncated(ds, enc)
     if progress:
-        status(f'{name}: {P.name} preset, {ds.name} ({len(ds.kb)} entities), encoder {enc.identity}, seeds {seeds}')
+        status(f'{name}: {P.name} preset, {ds.name} ({len(ds.kb)} entities), encoder {enc.identity}, seeds {seeds}, '
+               f"protocol {ps['protocol']}: {ps['protocol_detail']}")
         status(f'load report: {ds.report.short()}' + (f'; {note}' if note else ''))
-    return Experiment(name, P, seeds, ds, enc, out, synthetic, encoder_note=note)
+    return Experiment(name, P, seeds, ds, enc, out, synthetic, ps['protocol'], ps['protocol_detail'],
+                      ps['protocol_label'], encoder_note=note)
 
 # %% ../nbs/api/11_experiment.ipynb #c014
 def _image_digest(path, root: Path) -> list:
@@ -316,10 +326,13 @@ def _cached_run(d: Path, key: str, use_cache: bool, what: str, load, train, stat
 # %% ../nbs/api/11_experiment.ipynb #c014s5
 def cached_stage1(exp: Experiment, cfg=None, seed: int = 0, finetune_encoder: bool = False, cache_dir=None,
                   use_cache: bool = True, **kw):
-    "`train_stage1` on `exp`, or the same result loaded from `outputs/cache/stage1/` (`.seconds`: training time of the cached run)."
+    """`train_stage1` on `exp`, or the same result loaded from `outputs/cache/stage1/` (`.seconds`: training time of the cached
+    run); test candidates under `exp.protocol` unless `protocol=` is given (part of the cache key either way)."""
+    from thinklinker.protocol import resolve_protocol
     from thinklinker.train import train_stage1, Stage1Result, FitResult, FeatureSource, stage1_candidates, predict_scores, evaluate_scores
     from thinklinker.matcher import Matcher, MatcherConfig
     enc, P = exp.enc, exp.P
+    kw['protocol'] = resolve_protocol(kw.get('protocol') or exp.protocol or None, exp.ds)
     cfg = cfg or MatcherConfig(text_dim=enc.text_dim, image_dim=enc.image_dim, d=P.d, rank=P.rank)
     def load(sd, info):
         if finetune_encoder:
@@ -328,10 +341,12 @@ def cached_stage1(exp: Experiment, cfg=None, seed: int = 0, finetune_encoder: bo
         model = Matcher(cfg).to(enc.device)
         model.load_state_dict({k[4:]: v for k, v in sd.items() if k.startswith('mat.')})
         model.eval()
-        cands = stage1_candidates(exp.ds, P, kw.get('mode', 'name'), kw.get('include_gold_eval', True), seed)
+        cands = stage1_candidates(exp.ds, P, kw.get('mode', 'name'), kw.get('include_gold_eval', True), seed,
+                                  kw['protocol'])
         src = FeatureSource(exp.ds, enc, finetune=False, progress=False)
         sc = predict_scores(model, src, 'test', cands['test'])
-        return Stage1Result(model, src, cands, FitResult(**info['fit']), evaluate_scores(sc, cands['test'], by_tag=True), sc)
+        return Stage1Result(model, src, cands, FitResult(**info['fit']), evaluate_scores(sc, cands['test'], by_tag=True),
+                            sc, kw['protocol'])
     def state(r):
         sd = {f'mat.{k}': v for k, v in r.model.state_dict().items()}
         if finetune_encoder: sd.update({f'enc.{k}': v for k, v in enc.state_dict().items()})
@@ -358,6 +373,7 @@ def stage2_key(exp: Experiment, stage1, answers: dict, seed: int, weighting: str
     spec = {'stage1': tensor_digest(stage1.model.state_dict()), 'data': dataset_fingerprint(exp.ds),
             'answers': {s: [tensor_digest(a.feats), a.R, a.n_without] for s, a in sorted(answers.items())},
             'encoder': exp.enc.identity, 'preset': exp.P.to_dict(), 'seed': seed, 'weighting': weighting,
+            'protocol': getattr(stage1, 'protocol', ''),
             'aggregation': aggregation, 'code': _code_hash() + hashlib.sha256(inspect.getsource(infusion).encode()).hexdigest()[:12],
             'kw': _key_kw(kw, exp.P.epochs_stage2)}
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:20]

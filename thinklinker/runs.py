@@ -19,13 +19,14 @@ __all__ = ['MAIN_METHODS', 'MAIN_PARTS', 'unit_experiment', 'fit_summary', 'dial
 _EXPERIMENTS = {}
 
 def unit_experiment(name: str, seed: int, preset='demo', data='synthmel', clip_weights=None, out_dir=None, threads=1,
-                    overrides=None):
+                    overrides=None, protocol=None):
     "`setup_experiment` for one seed, loaded once per process (dataset and encoder) and reused by its later units."
     from dataclasses import replace as _replace
-    key = json.dumps([name, preset, str(data), str(clip_weights), str(out_dir), threads, overrides or {}], sort_keys=True, default=str)
+    key = json.dumps([name, preset, str(data), str(clip_weights), str(out_dir), threads, overrides or {}, protocol],
+                     sort_keys=True, default=str)
     if key not in _EXPERIMENTS:
         _EXPERIMENTS[key] = setup_experiment(name, preset, data, clip_weights, [seed], out_dir, threads, progress=False,
-                                             overrides=overrides)
+                                             overrides=overrides, protocol=protocol)
     return _replace(_EXPERIMENTS[key], seeds=[int(seed)], started=time.time())
 
 # %% ../nbs/api/14_runs.ipynb #c00bx2
@@ -88,13 +89,14 @@ def run_pipeline(exp, seed: int, cfg=None, stage1_kw: dict | None = None, stage2
 
 # %% ../nbs/api/14_runs.ipynb #c00bx3s1
 def pipeline_unit(seed: int, name: str, keep_scores: bool = False, keep_records: bool = False, preset='demo', data='synthmel',
-                  clip_weights=None, out_dir=None, threads=1, overrides=None, pipeline: dict | None = None,
+                  clip_weights=None, out_dir=None, threads=1, overrides=None, protocol=None,
+                  pipeline: dict | None = None,
                   skip_errors: bool = False, **tags) -> list[dict]:
     """`run_pipeline` for one seed of experiment `name` (arguments in `pipeline`), as a unit of `parallel_units`: returns
     `[{**tags, 'seed', 'stage1', 'stage2', 'dialogue', 'timings'}]` with `fit_summary`s (test scores and dialogue records
     on request). `skip_errors`: a failing unit (a real LLM's network or quota) returns `[{**tags, 'seed', 'error'}]` instead of
     raising."""
-    exp = unit_experiment(name, seed, preset, data, clip_weights, out_dir, threads, overrides)
+    exp = unit_experiment(name, seed, preset, data, clip_weights, out_dir, threads, overrides, protocol)
     try: r = run_pipeline(exp, seed, **(pipeline or {}))
     except Exception as e:
         if not skip_errors: raise
@@ -140,13 +142,13 @@ def main_results_units(seeds) -> list[dict]:
 # %% ../nbs/api/14_runs.ipynb #c009
 def main_results_seed(seed: int, part: str = 'all', preset='demo', data='synthmel', clip_weights=None, llm='simulated',
                       knowledge_rate=0.8, hallucination_rate=0.1, rounds=None, finetune_encoder=False, tensor_budget=None,
-                      out_dir=None, threads=1, overrides=None) -> list[dict]:
+                      out_dir=None, threads=1, overrides=None, protocol=None) -> list[dict]:
     "[{'seed', 'part', 'rows', 'timings', 'dialogue', 'without_answers'}]: the methods of Table 1 in `part` (see `MAIN_PARTS`) for one `seed`."
     from thinklinker.matcher import MatcherConfig, TENSOR_BUDGET
     from thinklinker.fusion import count_params
     from thinklinker.train import zero_shot_scores, evaluate_scores
     if part != 'all' and part not in MAIN_PARTS: raise ValueError(f"part must be 'all' or one of {MAIN_PARTS}, not {part!r}")
-    exp = unit_experiment('main_results', seed, preset, data, clip_weights, out_dir, threads, overrides)
+    exp = unit_experiment('main_results', seed, preset, data, clip_weights, out_dir, threads, overrides, protocol)
     P, ds, enc = exp.P, exp.ds, exp.enc
     budget = int(tensor_budget) if tensor_budget else (TENSOR_BUDGET if P.name == 'paper' else 2**20)
     base = MatcherConfig(text_dim=enc.text_dim, image_dim=enc.image_dim, d=P.d, rank=P.rank)
@@ -187,14 +189,15 @@ def subset_metrics(scores, cands, rows) -> dict:
 def answers_swap_unit(seed: int, name: str, spec: str, knowledge_rate: float = 0.8, hallucination_rate: float = 0.1,
                       reference_pipeline: dict | None = None, n_subset: int = 20, rounds: int | None = None,
                       dialogue_file: str | None = None, reference: bool = False, skip_errors: bool = True, preset='demo',
-                      data='synthmel', clip_weights=None, out_dir=None, threads=1, overrides=None, **tags) -> list[dict]:
+                      data='synthmel', clip_weights=None, out_dir=None, threads=1, overrides=None, protocol=None,
+                      **tags) -> list[dict]:
     """The reference stage-2 model of `seed` on the first `n_subset` test mentions with the answers of LLM `spec`:
     `[{**tags, 'seed', 'metrics', 'records', 'stats', 'seconds', 'without_answers'}]` (+ 'base', 'own', 'selfcheck' when
     `reference`); `[{..., 'error'}]` if the backend fails and `skip_errors`."""
     import torch
     from thinklinker.dialogue import run_dialogue
     from thinklinker.infusion import stage1_rankings, answer_features, stage2_predict
-    exp = unit_experiment(name, seed, preset, data, clip_weights, out_dir, threads, overrides)
+    exp = unit_experiment(name, seed, preset, data, clip_weights, out_dir, threads, overrides, protocol)
     ds, R = exp.ds, int(rounds) if rounds is not None else exp.P.dialogue_rounds
     ref = run_pipeline(exp, seed, **(reference_pipeline or {}))
     s1, s2 = ref.stage1, ref.stage2

@@ -15,9 +15,9 @@ from .config import seed_everything, atomic_path
 from .trainer import Trainer, TrainState, FitResult, _state_to_cpu
 
 # %% auto #0
-__all__ = ['mention_text', 'Candidates', 'make_candidates', 'FeatureSource', 'batch_inputs', 'score_batch', 'stage1_loss',
-           'predict_scores', 'evaluate_scores', 'rankings', 'Stage1Result', 'shuffled_rows', 'stage1_candidates',
-           'train_stage1', 'zero_shot_scores', 'stage1_variants']
+__all__ = ['PAIR_BUDGET', 'mention_text', 'Candidates', 'candidates_from_lists', 'make_candidates', 'FeatureSource',
+           'batch_inputs', 'score_batch', 'stage1_loss', 'predict_scores', 'evaluate_scores', 'rankings',
+           'Stage1Result', 'shuffled_rows', 'stage1_candidates', 'train_stage1', 'zero_shot_scores', 'stage1_variants']
 
 # %% ../nbs/api/07_train.ipynb #c016
 import numpy as np
@@ -48,10 +48,9 @@ class Candidates:
                           [self.mention_ids[i] for i in ii], [self.tags[i] for i in ii])
 
 # %% ../nbs/api/07_train.ipynb #c016s2
-def make_candidates(ds, split: str, n: int, mode: str = 'name', include_gold: bool = True, seed: int = 0) -> Candidates:
-    "`Candidates` of `split` from `build_candidates`, as padded tensors."
+def candidates_from_lists(ds, split: str, lists: list) -> Candidates:
+    "Padded `Candidates` of `split` from one list of KB indices per mention (gold column -1 where the gold is absent)."
     ms = ds.splits[split]
-    lists = build_candidates(ds, split, n=n, mode=mode, include_gold=include_gold, seed=seed)
     C = max([len(c) for c in lists] + [1])
     cand = torch.full((len(ms), C), -1, dtype=torch.long)
     gold = torch.full((len(ms),), -1, dtype=torch.long)
@@ -60,6 +59,12 @@ def make_candidates(ds, split: str, n: int, mode: str = 'name', include_gold: bo
         g = ds.qid2idx[m.gold]
         if g in c: gold[i] = c.index(g)
     return Candidates(cand, cand >= 0, gold, [m.id for m in ms], [tuple(m.tags) for m in ms])
+
+def make_candidates(ds, split: str, n: int, mode: str = 'name', include_gold: bool = True, seed: int = 0,
+                    use_file: bool = True) -> Candidates:
+    "`Candidates` of `split` from `build_candidates`, as padded tensors."
+    lists = build_candidates(ds, split, n=n, mode=mode, include_gold=include_gold, seed=seed, use_file=use_file)
+    return candidates_from_lists(ds, split, lists)
 
 # %% ../nbs/api/07_train.ipynb #c017
 def _matcher_keys(f: dict) -> dict:
@@ -133,16 +138,20 @@ def stage1_loss(model, batch) -> torch.Tensor:
     return matcher_loss(s, cands.gold[rows].to(s['S*'].device))
 
 # %% ../nbs/api/07_train.ipynb #c018s3
+PAIR_BUDGET = 2**18   # mention-candidate pairs scored at once: bounds memory when the candidates are a whole KB
+
 @torch.no_grad()
 def predict_scores(model, src: FeatureSource, split: str, cands: Candidates, batch_size: int = 256,
-                   key: str = 'S*', answers=None) -> torch.Tensor:
-    "Score matrix `key` [N,C] of every mention of `split` (padding -inf), model in eval mode (a stage-2 model: with `answers`)."
+                   key: str = 'S*', answers=None, max_pairs: int = PAIR_BUDGET) -> torch.Tensor:
+    """Score matrix `key` [N,C] of every mention of `split` (padding -inf), model in eval mode (a stage-2 model: with
+    `answers`); at most `max_pairs` mention-candidate pairs per batch (whole-KB candidates: fewer mentions a batch)."""
     was = model.training; model.eval()
     enc_was = src.encoder.training; src.encoder.eval()
     if src.finetune: src.invalidate()          # the encoder moved since the last evaluation
+    bs = max(1, min(batch_size, max_pairs // max(1, cands.cand.shape[1])))
     try:
-        out = [score_batch(model, src, split, cands, torch.arange(a, min(a + batch_size, len(cands.gold))), answers)[key].cpu()
-               for a in range(0, len(cands.gold), batch_size)]
+        out = [score_batch(model, src, split, cands, torch.arange(a, min(a + bs, len(cands.gold))), answers)[key].cpu()
+               for a in range(0, len(cands.gold), bs)]
     finally:
         model.train(was); src.encoder.train(enc_was)
     return torch.cat(out) if out else torch.zeros(0, cands.cand.shape[1])
@@ -179,6 +188,7 @@ class Stage1Result:
     fit: FitResult
     test: dict
     test_scores: torch.Tensor
+    protocol: str = ''          # the evaluation protocol of `test` (thinklinker.protocol)
 
 # %% ../nbs/api/07_train.ipynb #c020s1
 def shuffled_rows(cands: Candidates, bs: int, seed: int, epoch: int) -> list[torch.Tensor]:
@@ -191,20 +201,30 @@ def shuffled_rows(cands: Candidates, bs: int, seed: int, epoch: int) -> list[tor
 def _batches(cands: Candidates, split: str, src, bs: int, seed: int):
     return lambda epoch: [(src, split, cands, r) for r in shuffled_rows(cands, bs, seed, epoch)]
 
-def stage1_candidates(ds, preset, mode: str = 'name', include_gold_eval: bool = True, seed: int = 0) -> dict:
-    "Candidates of train, dev and test as stage 1 uses them (the gold entity always among the training candidates)."
-    return {s: make_candidates(ds, s, preset.n_candidates, mode, include_gold=(s == 'train') or include_gold_eval, seed=seed)
-            for s in ('train', 'dev', 'test')}
+def stage1_candidates(ds, preset, mode: str = 'name', include_gold_eval: bool = True, seed: int = 0,
+                      protocol: str | None = None) -> dict:
+    """Candidates of train, dev and test as stage 1 uses them. Train and dev (early stopping) are the same lists under
+    every protocol (file lists where the data has them, else `mode`'s, `preset.n_candidates` long, the gold always among
+    the training ones); test follows the evaluation `protocol` (`thinklinker.protocol`; None: the dataset's default)."""
+    from thinklinker.protocol import protocol_candidates
+    out = {s: make_candidates(ds, s, preset.n_candidates, mode, include_gold=(s == 'train') or include_gold_eval, seed=seed)
+           for s in ('train', 'dev')}
+    out['test'] = protocol_candidates(ds, 'test', protocol, preset.n_candidates, seed=seed,
+                                      include_gold=include_gold_eval)
+    return out
 
 # %% ../nbs/api/07_train.ipynb #c020s3
 def train_stage1(ds, encoder: ClipEncoder, preset, cfg: MatcherConfig | None = None, *, seed: int = 0,
                  finetune_encoder: bool = True, mode: str = 'name', include_gold_eval: bool = True,
                  ckpt_path=None, cache='auto', progress: bool = True, epochs: int | None = None,
-                 max_steps: int | None = None, desc: str = 'stage 1') -> Stage1Result:
-    "Train the stage-1 matcher (and fine-tune the encoder if asked) on `ds` with `preset`'s sizes; evaluate on test."
+                 max_steps: int | None = None, desc: str = 'stage 1', protocol: str | None = None) -> Stage1Result:
+    """Train the stage-1 matcher (and fine-tune the encoder if asked) on `ds` with `preset`'s sizes; evaluate on test
+    under `protocol` (None: the dataset's default, see `thinklinker.protocol`)."""
+    from thinklinker.protocol import resolve_protocol
     seed_everything(seed)
+    protocol = resolve_protocol(protocol, ds)
     cfg = cfg or MatcherConfig(text_dim=encoder.text_dim, image_dim=encoder.image_dim, d=preset.d, rank=preset.rank)
-    cands = stage1_candidates(ds, preset, mode, include_gold_eval, seed)
+    cands = stage1_candidates(ds, preset, mode, include_gold_eval, seed, protocol)
     src = FeatureSource(ds, encoder, finetune=finetune_encoder, cache=cache, progress=progress)
     model = Matcher(cfg).to(encoder.device)
     for p in encoder.parameters(): p.requires_grad_(finetune_encoder)
@@ -220,7 +240,7 @@ def train_stage1(ds, encoder: ClipEncoder, preset, cfg: MatcherConfig | None = N
     for p in encoder.parameters(): p.requires_grad_(False)
     encoder.eval(); src.invalidate(); src.finetune = False
     sc = predict_scores(model, src, 'test', cands['test'])
-    return Stage1Result(model, src, cands, fit, evaluate_scores(sc, cands['test'], by_tag=True), sc)
+    return Stage1Result(model, src, cands, fit, evaluate_scores(sc, cands['test'], by_tag=True), sc, protocol)
 
 # %% ../nbs/api/07_train.ipynb #c020s4
 class _Pair(nn.Module):
@@ -230,16 +250,20 @@ class _Pair(nn.Module):
 
 # %% ../nbs/api/07_train.ipynb #c022
 @torch.no_grad()
-def zero_shot_scores(src: FeatureSource, split: str, cands: Candidates) -> torch.Tensor:
-    "CLIP zero-shot scores [N,C]: mean of text-text and image-image cosine of global features (padding -inf)."
+def zero_shot_scores(src: FeatureSource, split: str, cands: Candidates, max_pairs: int = PAIR_BUDGET) -> torch.Tensor:
+    "CLIP zero-shot scores [N,C]: mean of text-text and image-image cosine of global features (padding -inf); in row chunks."
     kb, men = src.frozen('kb'), src.frozen(split)
     nt = lambda x: torch.nn.functional.normalize(x.float(), dim=-1)
-    c = cands.cand.clamp(min=0)
-    st = torch.einsum('nd,ncd->nc', nt(men['text_global']), nt(kb['text_global'])[c])
-    si = torch.einsum('nd,ncd->nc', nt(men['image_global']), nt(kb['image_global'])[c])
-    both = men['image_present'][:, None] & kb['image_present'][c]
-    s = torch.where(both, (st + si) / 2, st)
-    return s.masked_fill(~cands.mask, float('-inf'))
+    kt, ki, mt, mi = nt(kb['text_global']), nt(kb['image_global']), nt(men['text_global']), nt(men['image_global'])
+    N, C = cands.cand.shape
+    step, out = max(1, max_pairs // max(1, C)), []
+    for a in range(0, N, step):
+        r = slice(a, min(a + step, N))              # row i of `cands` is mention i of `split`
+        c = cands.cand[r].clamp(min=0)
+        st, si = torch.einsum('nd,ncd->nc', mt[r], kt[c]), torch.einsum('nd,ncd->nc', mi[r], ki[c])
+        both = men['image_present'][r, None] & kb['image_present'][c]
+        out.append(torch.where(both, (st + si) / 2, st).masked_fill(~cands.mask[r], float('-inf')))
+    return torch.cat(out) if out else torch.zeros(0, C)
 
 # %% ../nbs/api/07_train.ipynb #c024
 def stage1_variants(ds, encoder: ClipEncoder, preset, variants: dict, seeds=(0,), *, finetune_encoder: bool = False,
