@@ -48,10 +48,11 @@ class Candidates:
                           [self.mention_ids[i] for i in ii], [self.tags[i] for i in ii])
 
 # %% ../nbs/api/07_train.ipynb #c016s2
-def make_candidates(ds, split: str, n: int, mode: str = 'name', include_gold: bool = True, seed: int = 0) -> Candidates:
-    "`Candidates` of `split` from `build_candidates`, as padded tensors."
+def make_candidates(ds, split: str, n: int, mode: str = 'name', include_gold: bool = True, seed: int = 0,
+                    use_file: bool = True) -> Candidates:
+    "`Candidates` of `split` from `build_candidates` (`use_file=False`: `mode` for every mention, file lists ignored), padded."
     ms = ds.splits[split]
-    lists = build_candidates(ds, split, n=n, mode=mode, include_gold=include_gold, seed=seed)
+    lists = build_candidates(ds, split, n=n, mode=mode, include_gold=include_gold, seed=seed, use_file=use_file)
     C = max([len(c) for c in lists] + [1])
     cand = torch.full((len(ms), C), -1, dtype=torch.long)
     gold = torch.full((len(ms),), -1, dtype=torch.long)
