@@ -28,9 +28,10 @@ def _matcher(model) -> Matcher:
     "The matcher of `model`: a stage-1 `Matcher` itself, or a stage-2 model's `.matcher` (its entity side)."
     return model.matcher if hasattr(model, 'infusion') else model
 
-def _rows(feats, idx: Tensor) -> dict:
-    "Features of items `idx` from a dict of tensors or a function `idx -> dict`."
-    return feats(idx) if callable(feats) else _take(_matcher_keys(feats), idx)
+def _rows(feats, idx) -> dict:
+    "Features of items `idx` (a tensor, or a slice: views of a dict, no copy) from a dict or a function `idx -> dict`."
+    if callable(feats): return feats(torch.arange(idx.start, idx.stop) if isinstance(idx, slice) else idx)
+    return _take(_matcher_keys(feats), idx)
 
 def _trim(f: dict) -> dict:
     "`f` with `text_local` / `text_mask` cut after the last position that is valid in any row."
@@ -51,13 +52,13 @@ def embed_items(model, feats, n: int | None = None, chunk: int = 1024, answers=N
     if n is None:
         if callable(feats): raise ValueError("n (the number of items) is needed when feats is a function")
         n = len(feats['text_global'] if 'text_global' in feats else next(iter(_matcher_keys(feats).values())))
-    order = torch.arange(n) if order is None else torch.as_tensor(order, dtype=torch.long)
+    order = None if order is None else torch.as_tensor(order, dtype=torch.long)
     dev, out = next(m.parameters()).device, torch.empty(n, len(m.towers) * m.cfg.d)
     was = model.training
     model.eval()
     try:
         for s in range(0, n, chunk):
-            idx = order[s:s + chunk]
+            idx = slice(s, min(s + chunk, n)) if order is None else order[s:s + chunk]
             f = {k: v.to(dev) for k, v in _trim(_rows(feats, idx)).items()}
             if a is not None: f = model.infusion(f, {k: v[idx].to(dev) for k, v in a.items()})[0]
             e = m.embed(f)
@@ -216,8 +217,8 @@ def entity_index(model, src, cache_dir='auto', chunk: int = 1024) -> EntityIndex
     if enc is not None: enc.eval()
     if getattr(src, 'finetune', False): src.invalidate()     # the encoder may have moved since the features were taken
     try:
-        key = index_key(model, kb_key(src))
         d = outputs_dir('cache', 'index') if isinstance(cache_dir, str) and cache_dir == 'auto' else cache_dir
+        key = index_key(model, kb_key(src)) if d is not None else None     # no cache: no need to digest the KB
         path = Path(d) / f'{key}.safetensors' if d is not None else None
         if path is not None and path.with_suffix('.json').exists():
             try:
@@ -433,7 +434,8 @@ def bench_old_vs_index(entities: int = 5000, mentions: int = 200, dim: int = 256
         else:
             P = predict_scores(model, ArraySource(feats), 'test', kb_candidates(gold, entities), batch_size)
             r = _ranks(P, gold)
-        res[name] = {'s (wall)': round(time.perf_counter() - t0, 2), 'cpu s': round(time.process_time() - c0, 2), 'ranks': r,
+        res[name] = {'s (wall)': round(time.perf_counter() - t0, 2), 'cpu s': round(time.process_time() - c0, 2),
+                     'ranks': r,
                      'peak RSS above the features MiB': round(_rss_mb('VmHWM') - base)}
     res['ranks equal'] = bool(torch.equal(*(res[n].pop('ranks') for n in ('entity index', 'per-pair predict_scores'))))
     res['setting'] = dict(entities=entities, mentions=mentions, d=dim, batch_size=batch_size,
