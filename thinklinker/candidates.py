@@ -88,13 +88,14 @@ def _rng(seed, split): return np.random.default_rng([int(seed), zlib.crc32(str(s
 
 def _base_candidates(ds, ms, n, mode, seed):
     N = len(ds.kb)
+    if callable(mode): return list(np.asarray(mode(ms, n)))   # a retriever (index.Retriever): [len(ms), n] KB indices, best first
     if mode == 'name':
         return list(NameIndex([e.name for e in ds.kb]).topk([m.mention for m in ms], n, seed=seed))
     if mode == 'kb':
         rng = np.random.default_rng([int(seed), 7])
         if n >= N: return [np.arange(N)] * len(ms)
         return [rng.choice(N, n, replace=False) for _ in ms]
-    raise ValueError(f"mode must be 'name' or 'kb', not {mode!r}")
+    raise ValueError(f"mode must be 'name', 'kb' or a retriever (mentions, n) -> KB indices, not {mode!r}")
 
 # %% ../nbs/api/01a_candidates.ipynb #cac031s1
 def build_candidates(ds: MELDataset, split: str, n: int | None = None, mode: str = 'name', include_gold: bool = True,

@@ -199,11 +199,16 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=_cmd_demo); r.set_defaults(func=_cmd_run)
     _add_data_parser(sub)
     _add_link_parser(sub)
+    sub.add_parser('bench', add_help=False, help='benchmarks of the whole-KB entity index: thinklinker bench whole-kb --help')
     return p
 
 # %% ../nbs/api/90_cli.ipynb #c012s1
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `thinklinker` console script."
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ['bench']:                     # its own parser, in thinklinker.index (imported only when used)
+        from thinklinker.index import bench_main
+        return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         rc = args.func(args)

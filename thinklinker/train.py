@@ -62,7 +62,7 @@ def candidates_from_lists(ds, split: str, lists: list) -> Candidates:
 
 def make_candidates(ds, split: str, n: int, mode: str = 'name', include_gold: bool = True, seed: int = 0,
                     use_file: bool = True) -> Candidates:
-    "`Candidates` of `split` from `build_candidates`, as padded tensors."
+    "`Candidates` of `split` from `build_candidates` (`use_file=False`: `mode` for every mention, file lists ignored), padded."
     lists = build_candidates(ds, split, n=n, mode=mode, include_gold=include_gold, seed=seed, use_file=use_file)
     return candidates_from_lists(ds, split, lists)
 
