@@ -20,8 +20,8 @@ from .candidates import candidate_recall
 # %% auto #0
 __all__ = ['INDEX_FORMAT', 'embed_items', 'exact_ranks', 'faiss_index', 'faiss_topk', 'EntityIndex', 'kb_key', 'index_key',
            'save_index', 'load_index', 'entity_index', 'split_gold', 'split_queries', 'kb_candidates', 'whole_kb_ranks',
-           'evaluate_whole_kb', 'Retriever', 'model_candidates', 'model_recall', 'bench_whole_kb', 'ArraySource',
-           'bench_old_vs_index', 'bench_main']
+           'whole_kb_scores', 'evaluate_whole_kb', 'Retriever', 'model_candidates', 'model_recall', 'bench_whole_kb',
+           'ArraySource', 'bench_old_vs_index', 'bench_main']
 
 # %% ../nbs/api/07b_index.ipynb #ix007
 def _matcher(model) -> Matcher:
@@ -259,6 +259,12 @@ def whole_kb_ranks(model, src, split: str, answers=None, index: EntityIndex | No
     "Tie-aware rank [N] of each mention's gold among all KB entities by S* (`index`: default `entity_index`)."
     index = index or entity_index(model, src, cache_dir)
     return index.ranks(split_queries(index, model, src, split, answers), split_gold(src.ds, split))
+
+# %% ../nbs/api/07b_index.ipynb #ix036w
+def whole_kb_scores(model, src, split: str, answers=None, key: str = 'S*', cache_dir=None) -> Tensor:
+    "Scores `key` [N, E] of every mention of `split` against every KB entity, through a (by default unsaved) index."
+    index = entity_index(model, src, cache_dir)
+    return index.scores(split_queries(index, model, src, split, answers), key)
 
 # %% ../nbs/api/07b_index.ipynb #ix037
 def evaluate_whole_kb(model, src, split: str, answers=None, ks=(1, 2, 3), by_tag: bool = False,

@@ -44,17 +44,12 @@ def provenance() -> dict:
             'created': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}
 
 # %% ../nbs/api/15_linker.ipynb #c009
-@torch.no_grad()
 def entity_index(matcher: Matcher, feats: dict, chunk: int = 4096) -> dict:
-    "Tower outputs {'T','V','O'} [N,d] of N entities from their encoder features (eval mode, CPU tensors)."
-    was = matcher.training; matcher.eval()
-    dev = next(matcher.parameters()).device
-    n = len(next(iter(feats.values())))
-    try:
-        parts = [matcher.embed({k: v[a:a + chunk].to(dev) for k, v in feats.items() if k in FEATURE_KEYS})
-                 for a in range(0, n, chunk)]
-    finally: matcher.train(was)
-    return {k: torch.cat([p[k].cpu() for p in parts]) for k in parts[0]} if parts else {}
+    "Tower outputs {'T','V','O'} [N,d] of N entities from their encoder features: `thinklinker.index`'s embedding, per tower."
+    from thinklinker.index import EntityIndex
+    if not len(next(iter(feats.values()))): return {}
+    ix = EntityIndex.build(matcher, {k: v for k, v in feats.items() if k in FEATURE_KEYS}, chunk=chunk)
+    return {k: ix.tower(k).clone() for k in ix.towers}
 
 # %% ../nbs/api/15_linker.ipynb #c011
 def _dump(path: Path, obj):

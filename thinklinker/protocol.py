@@ -41,7 +41,8 @@ def whole_kb_candidates(ds, split: str, n: int | None = None, seed: int = 0, inc
     ms, K = ds.splits[split], len(ds.kb)
     gold = torch.tensor([ds.qid2idx[m.gold] for m in ms], dtype=torch.long)
     cand = torch.arange(K).expand(len(ms), K)
-    return Candidates(cand, torch.ones(1, K, dtype=torch.bool).expand(len(ms), K), gold, *_ids_tags(ms))
+    return Candidates(cand, torch.ones(1, K, dtype=torch.bool).expand(len(ms), K), gold, *_ids_tags(ms),
+                      whole_kb=True)
 
 # %% ../nbs/api/07a_protocol.ipynb #p009
 @register_protocol('name_topk', "the n most name-similar entities (TF-IDF), gold forced in")

@@ -39,13 +39,14 @@ class Candidates:
     gold: torch.Tensor
     mention_ids: list
     tags: list
+    whole_kb: bool = False   # every row is the whole KB in KB order (scored through the entity index)
 
     def subset(self, rows) -> 'Candidates':
         "The candidates of mentions `rows` (indices, in that order)."
         rows = torch.as_tensor(rows, dtype=torch.long)
         ii = rows.tolist()
         return Candidates(self.cand[rows], self.mask[rows], self.gold[rows],
-                          [self.mention_ids[i] for i in ii], [self.tags[i] for i in ii])
+                          [self.mention_ids[i] for i in ii], [self.tags[i] for i in ii], self.whole_kb)
 
 # %% ../nbs/api/07_train.ipynb #c016s2
 def candidates_from_lists(ds, split: str, lists: list) -> Candidates:
@@ -145,6 +146,9 @@ def predict_scores(model, src: FeatureSource, split: str, cands: Candidates, bat
                    key: str = 'S*', answers=None, max_pairs: int = PAIR_BUDGET) -> torch.Tensor:
     """Score matrix `key` [N,C] of every mention of `split` (padding -inf), model in eval mode (a stage-2 model: with
     `answers`); at most `max_pairs` mention-candidate pairs per batch (whole-KB candidates: fewer mentions a batch)."""
+    if cands.whole_kb and getattr(src, 'ds', None) is not None and not src.finetune:   # one KB embedding (07b_index)
+        from thinklinker.index import whole_kb_scores
+        return whole_kb_scores(model, src, split, answers=answers, key=key)
     was = model.training; model.eval()
     enc_was = src.encoder.training; src.encoder.eval()
     if src.finetune: src.invalidate()          # the encoder moved since the last evaluation
