@@ -319,6 +319,14 @@ def _decoded(s: str, on: bool) -> tuple[str, bool]:
     d = unquote(s) if on else s
     return d, d != s
 
+def _mention_text(mention: str, sent: str, rep, unquote_names: bool) -> str:
+    "The mention as linked (URL-decoded like MIMIC when asked), counting empty ones and ones not in their sentence."
+    mention, changed = _decoded(mention, unquote_names)
+    rep.n_mentions_unquoted += changed
+    if not mention.strip(): rep.n_empty_mentions += 1
+    elif mention.lower() not in sent.lower(): rep.n_mention_not_in_sentence += 1
+    return mention
+
 # %% ../nbs/api/01_data.ipynb #c014s2
 def _read_kb(root: Path, rep: LoadReport, how, unquote_names: bool = True) -> tuple[list[Entity], dict, list]:
     "Entities of `kb_entity.json` (later duplicates skipped), QID -> index, and every record's QID in file order."
@@ -422,10 +430,7 @@ def _read_split(root: Path, name: str, sp: str, qid2idx: dict, known: dict, rep:
             rep.n_duplicate_mention_ids += 1
             continue
         seen.add(mid)
-        mention, changed = _decoded(mention, unquote_names)
-        rep.n_mentions_unquoted += changed
-        if not mention.strip(): rep.n_empty_mentions += 1
-        elif mention.lower() not in sent.lower(): rep.n_mention_not_in_sentence += 1
+        mention = _mention_text(mention, sent, rep, unquote_names)
         image = _mention_image(root, rel, how, rep, mpath, i, r.get('id'))
         ms.append(Mention(mid, mention, sent, image, ans, _file_candidates(cands, ans, qid2idx, rep), tags))
     rep.n_mentions[sp] = len(ms)

@@ -10,7 +10,7 @@ import numpy as np
 import h5py
 from .config import outputs_dir, atomic_path
 from .data import (DataError, Entity, Mention, LoadReport, MELDataset, atomic_dir, write_dataset, load_dataset,
-                              register_layout, _field, _str_list, _tname, _decoded, _file_candidates, _count_image,
+                              register_layout, _field, _str_list, _tname, _decoded, _mention_text, _file_candidates, _count_image,
                               _check_image, _mimic_jpg)
 
 # %% auto #0
@@ -144,10 +144,7 @@ def _read_official_split(path: Path, kb_ids: dict, images: dict, rep: LoadReport
             setattr(rep, skip, getattr(rep, skip) + 1)
             continue
         seen.add(mid)
-        mention, changed = _decoded(mention, unquote_names)
-        rep.n_mentions_unquoted += changed
-        if not mention.strip(): rep.n_empty_mentions += 1
-        elif mention.lower() not in sent.lower(): rep.n_mention_not_in_sentence += 1
+        mention = _mention_text(mention, sent, rep, unquote_names)
         image = _official_image(images, 'mention', _mimic_jpg(rel)[:-4] if rel else '', how, rep)
         rep.n_mention_no_image += not rel
         cands = _file_candidates(_shuffled(cands, mid, seed), gold, kb_ids, rep)
