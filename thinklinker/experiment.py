@@ -17,7 +17,7 @@ __all__ = ['LLM_BACKENDS', 'SMOLLM2_SECONDS_PER_CALL', 'DATASETS', 'STAND_IN_ENC
            'offline_dialogue_estimate', 'make_llm', 'llm_label', 'register_dataset', 'resolve_dataset',
            'count_truncated', 'Experiment', 'setup_experiment', 'dataset_fingerprint', 'stage1_key', 'cached_stage1',
            'tensor_digest', 'stage2_key', 'cached_stage2', 'seed_summary', 'mean_std_table', 'md_table', 'epoch_cap',
-           'parallel_units', 'parallel_seeds']
+           'parallel_units']
 
 # %% ../nbs/api/11_experiment.ipynb #c006
 def git_commit(root: str | Path | None = None) -> str:
@@ -469,8 +469,3 @@ def parallel_units(fn, units: list[dict], workers: int | None = None, desc: str 
                 i = futs[f]; out[i], dt = f.result()
                 status(f'{head}{k + 1}/{n} done: {_unit_label(units[i])} ({dt:.0f} s)', t0)
     return [r for o in out for r in o]
-
-# %% ../nbs/api/11_experiment.ipynb #c901s2
-def parallel_seeds(fn, seeds, workers: int | None = None, desc: str = '', **kw) -> list:
-    "`fn(seed, **kw)` for every seed: `parallel_units` with one unit per seed."
-    return parallel_units(fn, [{'seed': s} for s in seeds], workers, desc, **kw)
