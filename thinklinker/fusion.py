@@ -13,7 +13,7 @@ from torch import nn, Tensor
 # %% auto #0
 __all__ = ['TENSOR_BUDGET', 'FUSIONS', 'PAPER_TOWERS', 'masked_pools', 'HybridPoolingGate', 'LowRankFusion', 'TensorFusion',
            'ConcatFusion', 'tensor_fusion', 'FusionEntry', 'register_fusion', 'fusion_entry', 'make_fusion',
-           'count_params', 'fusion_flops', 'fusion_cost_table']
+           'LowRankFusionOfficial', 'count_params', 'fusion_flops', 'fusion_cost_table']
 
 # %% ../nbs/api/04_fusion.ipynb #c007
 def masked_pools(local: Tensor, mask: Tensor | None = None, query: Tensor | None = None,
@@ -42,12 +42,18 @@ def masked_pools(local: Tensor, mask: Tensor | None = None, query: Tensor | None
 # %% ../nbs/api/04_fusion.ipynb #c011
 class HybridPoolingGate(nn.Module):
     "Gated max/mean/attention pooling of a masked local sequence into one `d`-vector, conditioned on the global vector (§3.3.1, Eq. 3)."
-    def __init__(self, d: int, use_max: bool = True, use_mean: bool = True, use_attn: bool = True):
+    def __init__(self, d: int, use_max: bool = True, use_mean: bool = True, use_attn: bool = True,
+                 gate: str = 'channel', dropout: float = 0.1):
         super().__init__()
         self.d, self.paths = d, tuple(p for p, on in (('max', use_max), ('mean', use_mean), ('attn', use_attn)) if on)
         if not self.paths: raise ValueError("HybridPoolingGate needs at least one of use_max, use_mean, use_attn")
+        if gate not in ('channel', 'scalar'): raise ValueError(f"gate must be 'channel' or 'scalar', not {gate!r}")
+        self.gate_kind, n = gate, len(self.paths) * d
+        if gate == 'scalar':        # the official code's HPG: see "The official code's HPG" below
+            self.gate, self.drop = nn.Linear(n, len(self.paths)), nn.Dropout(dropout)
+            self.out = nn.Sequential(nn.Linear(n, 2 * d), nn.ReLU(), nn.Dropout(dropout), nn.Linear(2 * d, d), nn.LayerNorm(d))
+            return
         if use_attn: self.attn_q, self.attn_k = nn.Linear(d, d), nn.Linear(d, d, bias=False)
-        n = len(self.paths) * d
         self.gate, self.out = nn.Linear(n, n), nn.Linear(n, d)
 
     def pools(self, local: Tensor, mask: Tensor | None, glob: Tensor) -> dict[str, Tensor]:
@@ -56,6 +62,7 @@ class HybridPoolingGate(nn.Module):
             raise ValueError(f"HybridPoolingGate(d={self.d}) expects local [B,L,{self.d}] and glob [B,{self.d}], "
                              f"got {tuple(local.shape)} and {tuple(glob.shape)}")
         if 'attn' not in self.paths: return masked_pools(local, mask, which=self.paths)
+        if self.gate_kind == 'scalar': return masked_pools(local, mask, glob, which=self.paths)   # query: glob itself
         # W_k applied to the query side: (W_q g)·(W_k x) = (W_k^T W_q g)·x, one [B,d] product instead of [B,L,d]
         query = self.attn_q(glob) @ self.attn_k.weight
         return masked_pools(local, mask, query, which=self.paths)
@@ -64,8 +71,9 @@ class HybridPoolingGate(nn.Module):
         "Pooled local representation X̄^L [B,d] of `local` [B,L,d] with `mask` [B,L] bool and global `glob` [B,d]."
         h = self.pools(local, mask, glob)
         p = torch.cat([h[k] for k in self.paths], -1)      # p = [h_max; h_mean; h_attn]
-        g = torch.sigmoid(self.gate(p))                    # [g_1, g_2, g_3]
-        return self.out(g * p)                             # concat(g_i ⊙ h_i), then 3d -> d
+        g = torch.sigmoid(self.gate(p))                    # [g_1, g_2, g_3]: channel-wise, or one scalar per path
+        if self.gate_kind == 'scalar': g = g.repeat_interleave(self.d, -1)
+        return self.out(self.drop(g * p) if self.gate_kind == 'scalar' else g * p)   # concat(g_i ⊙ h_i), then 3d -> d
 
 # %% ../nbs/api/04_fusion.ipynb #c019
 def _augment(x: Tensor) -> Tensor:
@@ -206,6 +214,50 @@ register_fusion('concat', lambda dims, o, hidden=None, **_: ConcatFusion(dims, o
 def make_fusion(kind: str, in_dims: list[int], out_dim: int, rank: int = 4, **kw) -> nn.Module:
     "Build the registered fusion module `kind` (see `FUSIONS`); `rank` is used by 'lowrank' only."
     return fusion_entry(kind).make(in_dims, out_dim, rank=rank, **kw)
+
+# %% ../nbs/api/04_fusion.ipynb #c034o2
+def _official_residual(n_inputs: int) -> tuple[int, ...]:
+    "The inputs the official residual MLP reads: both of a 2-input tower, Cross-LFT's (text global, image local)."
+    return (1, 2) if n_inputs == 4 else tuple(range(n_inputs))
+
+class LowRankFusionOfficial(nn.Module):
+    "The official code's LFT: LN(ReLU(Σ_i w_i Π_m W_m^(i)·[z^m; 1] + b) + ReLU(W_r [z^a; z^b] + b_r))."
+    def __init__(self, in_dims: list[int], out_dim: int, rank: int, residual: tuple[int, ...] | None = None):
+        super().__init__()
+        self.core = LowRankFusion(in_dims, out_dim, rank)
+        for W in self.core.factors: nn.init.xavier_normal_(W)               # whole-tensor init, as the official code
+        self.in_dims, self.out_dim, self.rank = self.core.in_dims, out_dim, rank
+        self.residual = tuple(residual) if residual is not None else _official_residual(len(in_dims))
+        self.rank_weight = nn.Parameter(0.02 * torch.randn(rank))
+        self.bias = nn.Parameter(torch.zeros(out_dim))
+        self.res = nn.Linear(sum(self.in_dims[i] for i in self.residual), out_dim)
+        nn.init.xavier_normal_(self.res.weight); nn.init.zeros_(self.res.bias)
+        self.norm = nn.LayerNorm(out_dim)
+
+    def forward(self, *xs: Tensor) -> Tensor:
+        "Fused vector [...,out_dim] of inputs `xs[m]` [...,in_dims[m]]."
+        _check_inputs('LowRankFusionOfficial', self.in_dims, xs)
+        prod = None
+        for x, W in zip(xs, self.core.factors):
+            h = torch.einsum('...a,kao->...ko', _augment(x), W)
+            prod = h if prod is None else prod * h
+        f = torch.relu(torch.einsum('...ko,k->...o', prod, self.rank_weight) + self.bias)
+        r = torch.relu(self.res(torch.cat([xs[i] for i in self.residual], -1)))
+        return self.norm(f + r)
+
+# %% ../nbs/api/04_fusion.ipynb #c034o3
+def _official_params(dims, o, rank=4, residual=None, **_):
+    res = residual if residual is not None else _official_residual(len(dims))
+    return rank * o * sum(d + 1 for d in dims) + rank + o + (o * sum(dims[i] for i in res) + o) + 2 * o
+
+register_fusion('lowrank_official',
+                lambda dims, o, rank=4, residual=None, **_: LowRankFusionOfficial(dims, o, rank, residual),
+                macs=lambda dims, o, rank=None, matmul_only=False, residual=None, **_:
+                    _needs_rank(rank) * o * sum(d + 1 for d in dims) + rank * o
+                    + o * sum(dims[i] for i in (residual if residual is not None else _official_residual(len(dims))))
+                    + (0 if matmul_only else (len(dims) - 1) * rank * o),
+                params=_official_params,
+                doc="the official code's LFT: rank weights + bias, ReLU, residual MLP, LayerNorm (rank = width there)")
 
 # %% ../nbs/api/04_fusion.ipynb #c036
 def count_params(module: nn.Module, trainable_only: bool = True) -> int:

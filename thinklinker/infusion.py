@@ -14,11 +14,13 @@ WEIGHTINGS: dict[str, type] = {}
 AGGREGATIONS: dict[str, type] = {}
 
 # %% auto #0
-__all__ = ['WEIGHTINGS', 'AGGREGATIONS', 'register_weighting', 'NeighbourWeighting', 'AdaptiveNeighbourWeighting',
-           'MeanWeighting', 'CosineWeighting', 'AttentionWeighting', 'make_weighting', 'register_aggregation',
-           'ResidualGatingAggregation', 'ConcatAggregation', 'SumAggregation', 'AnswersOnlyAggregation',
-           'make_aggregation', 'KnowledgeInfusion', 'AnswerFeatures', 'answer_features', 'Stage2Model',
-           'stage2_predict', 'answer_weights', 'Stage2Result', 'train_stage2', 'stage1_rankings', 'dialogue_answers']
+__all__ = ['WEIGHTINGS', 'AGGREGATIONS', 'STAGE2_PRESETS', 'ANSWER_FORMATS', 'register_weighting', 'NeighbourWeighting',
+           'AdaptiveNeighbourWeighting', 'MeanWeighting', 'CosineWeighting', 'AttentionWeighting', 'make_weighting',
+           'register_aggregation', 'ResidualGatingAggregation', 'ConcatAggregation', 'SumAggregation',
+           'AnswersOnlyAggregation', 'make_aggregation', 'OfficialNeighbourWeighting', 'OfficialResidualGating',
+           'OfficialResidualGatingDoubleSigmoid', 'KnowledgeInfusion', 'AnswerFeatures', 'answer_texts',
+           'answer_features', 'Stage2Model', 'stage2_predict', 'answer_weights', 'Stage2Result', 'train_stage2',
+           'stage1_rankings', 'dialogue_answers']
 
 # %% ../nbs/api/10_infusion.ipynb #inf02
 def _registering(registry: dict, name: str):
@@ -136,6 +138,39 @@ def make_aggregation(kind: str, dim: int) -> nn.Module:
     if kind not in AGGREGATIONS: raise ValueError(f"aggregation must be one of {tuple(AGGREGATIONS)}, not {kind!r}")
     return AGGREGATIONS[kind](dim)
 
+# %% ../nbs/api/10_infusion.ipynb #inf07o2
+@register_weighting('anw_official')
+class OfficialNeighbourWeighting(NeighbourWeighting):
+    "The official code's ANW: MLP [T^G; a^G_r] -> 128 -> 1 (ReLU), softmax over the answers."
+    def __init__(self, dim: int, hidden: int = 128):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(2 * dim, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+    def scores(self, mention, answers):
+        return self.mlp(torch.cat([mention[:, None].expand_as(answers), answers], -1)).squeeze(-1)
+
+@register_aggregation('rga_official')
+class OfficialResidualGating(nn.Module):
+    "The official code's RGA: T_final = α ⊙ U + (1 - α) ⊙ T, α = σ(W [U; T] + b), one gate for global [B,D], one for local [B,L,D]."
+    double_sigmoid = False
+    def __init__(self, dim: int):
+        super().__init__()
+        self.gate_global, self.gate_local = nn.Linear(2 * dim, dim), nn.Linear(2 * dim, dim)
+    def forward(self, U: torch.Tensor, T: torch.Tensor) -> torch.Tensor:
+        local = U.dim() == 3
+        a = torch.sigmoid((self.gate_local if local else self.gate_global)(torch.cat([U, T], -1)))
+        if local and self.double_sigmoid: a = torch.sigmoid(a)      # the official local gate, as written (likely a bug)
+        return a * U + (1 - a) * T
+
+@register_aggregation('rga_official_double_sigmoid')
+class OfficialResidualGatingDoubleSigmoid(OfficialResidualGating):
+    "`rga_official` with the official local gate's second sigmoid (gate in (0.5, 0.731)): a likely bug, kept as an explicit option."
+    double_sigmoid = True
+
+STAGE2_PRESETS: dict[str, dict] = {
+    'paper': dict(weighting='anw', aggregation='rga', answer_format='answer'),
+    'official': dict(weighting='anw_official', aggregation='rga_official', answer_format='official'),
+}
+
 # %% ../nbs/api/10_infusion.ipynb #c011
 class KnowledgeInfusion(nn.Module):
     "ANW + RGA (or alternatives) over a mention's R encoded answers; returns refined text features."
@@ -175,6 +210,7 @@ from .config import seed_everything
 from .encoders import encode_corpus
 from .matcher import matcher_loss
 from .train import Trainer, FitResult, FeatureSource, Candidates, evaluate_scores, shuffled_rows, score_batch, predict_scores
+from .train import training_candidates, _train_negatives
 
 # %% ../nbs/api/10_infusion.ipynb #c016s1
 @dataclass
@@ -184,15 +220,34 @@ class AnswerFeatures:
     n_without: int              # mentions with no answer (fall back to their own features)
     R: int
 
-# %% ../nbs/api/10_infusion.ipynb #c016s2
-def answer_features(records, mention_ids: list, R: int, encoder, cache=None, batch_size: int = 64,
-                    progress: bool = True, name: str = 'answers') -> AnswerFeatures:
-    "Encode the answers of rounds 1..R of `records` for mentions `mention_ids` (frozen encoder, cached)."
-    D = encoder.embed_dim
+# %% ../nbs/api/10_infusion.ipynb #c016s1a
+ANSWER_FORMATS = ('answer', 'official')
+
+def answer_texts(records, mention_ids: list, R: int, answer_format: str = 'answer', mentions: dict | None = None) -> dict:
+    """{(mention id, round): text to encode} for rounds 1..R. 'answer': the answer alone, a round without one left out;
+    'official' (the official code's `build_enhance_texts`): `mention. answer`, and a round without an answer filled
+    with `mention. sentence` (`mentions`: id -> Mention)."""
+    if answer_format not in ANSWER_FORMATS: raise ValueError(f"answer_format must be one of {ANSWER_FORMATS}, not {answer_format!r}")
     by = {}
     for r in records:
         rd = int(r['round'])
         if 1 <= rd <= R and str(r.get('answer') or '').strip(): by[(str(r['mention_id']), rd)] = str(r['answer'])
+    if answer_format == 'answer': return by
+    if mentions is None: raise ValueError("answer_format='official' needs `mentions` (id -> Mention) for the mention and its sentence")
+    out = {}
+    for mid in map(str, mention_ids):
+        m = mentions[mid]
+        pre = f'{m.mention}. ' if m.mention else ''
+        for rd in range(1, R + 1): out[(mid, rd)] = pre + by.get((mid, rd), m.sentence)
+    return out
+
+# %% ../nbs/api/10_infusion.ipynb #c016s2
+def answer_features(records, mention_ids: list, R: int, encoder, cache=None, batch_size: int = 64,
+                    progress: bool = True, name: str = 'answers', answer_format: str = 'answer',
+                    mentions: dict | None = None) -> AnswerFeatures:
+    "Encode the answers of rounds 1..R of `records` for mentions `mention_ids` (frozen encoder, cached), as `answer_texts`."
+    D = encoder.embed_dim
+    by = answer_texts(records, mention_ids, R, answer_format, mentions)
     texts = sorted(set(by.values()))
     N = len(mention_ids)
     if R == 0 or not texts:
@@ -267,8 +322,9 @@ def train_stage2(stage1, ds, answers: dict, preset, *, weighting: str = 'anw', a
     tr_c = cands['train']
     batches = lambda epoch: shuffled_rows(tr_c, preset.batch_size, seed, epoch)
     def loss_fn(m, rows):
-        s = score_batch(m, src, 'train', tr_c, rows, answers['train'])
-        return matcher_loss(s, tr_c.gold[rows].to(s['S*'].device))
+        c = training_candidates(tr_c, rows, _train_negatives(m))      # the matcher config's train_negatives (0: all)
+        s = score_batch(m, src, 'train', c, rows, answers['train'])
+        return matcher_loss(s, c.gold[rows].to(s['S*'].device))
     evaluate = lambda m: evaluate_scores(stage2_predict(m, src, 'dev', cands['dev'], answers['dev']), cands['dev'])
     tr = Trainer.for_stage(2, model, preset, epochs=epochs, max_steps=max_steps, loss_fn=loss_fn, batches=batches,
                            evaluate=evaluate, seed=seed, ckpt_path=ckpt_path, progress=progress, desc=desc)
@@ -289,14 +345,17 @@ def stage1_rankings(stage1, ds, splits=('train', 'dev', 'test')) -> dict:
 
 # %% ../nbs/api/10_infusion.ipynb #c019s1
 def dialogue_answers(ds, stage1, backend, rounds: int, out_path=None, cache='auto', concurrency: int = 8,
-                     progress: bool = True, splits=('train', 'dev', 'test'), resume: bool = True) -> tuple:
-    "(DialogueRun, {split: AnswerFeatures}): Algorithm 1 over stage-1 rankings, answers encoded by the frozen encoder."
+                     progress: bool = True, splits=('train', 'dev', 'test'), resume: bool = True,
+                     answer_format: str = 'answer') -> tuple:
+    "(DialogueRun, {split: AnswerFeatures}): Algorithm 1 over stage-1 rankings, answers encoded by the frozen encoder (`answer_texts`)."
     from thinklinker.dialogue import run_dialogue
     ranks_ = stage1_rankings(stage1, ds, splits)
     ms = [m for s in splits for m in ds.splits[s]]
     run = run_dialogue(ms, ds.kb, ranks_, backend, rounds=rounds, out_path=out_path, cache=cache,
                        concurrency=concurrency, progress=progress, resume=resume)
     enc = stage1.src.encoder
+    mentions = {m.id: m for m in ms}
     feats = {s: answer_features(run.records, stage1.cands[s].mention_ids, rounds, enc, cache=stage1.src.cache,
-                                progress=progress, name=f'{Path(ds.root).name}-answers-{s}') for s in splits}
+                                progress=progress, name=f'{Path(ds.root).name}-answers-{s}', answer_format=answer_format,
+                                mentions=mentions) for s in splits}
     return run, feats

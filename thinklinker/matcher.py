@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from .fusion import HybridPoolingGate, FUSIONS, TENSOR_BUDGET, make_fusion
 
 # %% auto #0
-__all__ = ['ABLATIONS', 'FEATURE_KEYS', 'MatcherConfig', 'Matcher', 'matcher_loss', 'random_features']
+__all__ = ['ABLATIONS', 'FEATURE_KEYS', 'MATCHER_PRESETS', 'MatcherConfig', 'Matcher', 'matcher_loss', 'random_features',
+           'matcher_preset']
 
 # %% ../nbs/api/05_matcher.ipynb #c006
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class MatcherConfig:
     hpg_mean: bool = True          # HPG w/o mean pooling
     hpg_attn: bool = True          # HPG w/o attention pooling
     dropout: float = 0.1
+    hpg_gate: str = 'channel'      # 'channel': the paper's gate; 'scalar': the official code's (one gate per path, MLP, LayerNorm)
+    input_norm: bool = False       # LayerNorm on each encoder input (text/image, local/global) first, as the official code
+    train_negatives: int = 0       # training only: 0 = every candidate; k = the gold + k random candidates (official: 1)
 
     def __post_init__(self):
         if self.fusion not in FUSIONS: raise ValueError(f"fusion must be one of the registered {tuple(FUSIONS)}, not {self.fusion!r}")
@@ -42,6 +46,7 @@ class MatcherConfig:
         if not (self.use_intra or self.use_cross): raise ValueError("at least one of use_intra / use_cross is needed")
         if not (self.use_local or self.use_global): raise ValueError("at least one of use_local / use_global is needed")
         if self.use_local and not (self.hpg_max or self.hpg_mean or self.hpg_attn): raise ValueError("HPG needs at least one pooling path")
+        if self.train_negatives < 0: raise ValueError(f"train_negatives must be >= 0 (0: all candidates), not {self.train_negatives}")
 
     def ablate(self, name: str) -> 'MatcherConfig':
         "This config with the overrides of ablation `name` (see `ABLATIONS`)."
@@ -80,7 +85,8 @@ class Matcher(nn.Module):
             # w/o global: HPG's attention is conditioned on a learned query instead of the global vector
             self.hpg_query = nn.ParameterDict({m: nn.Parameter(0.02 * torch.randn(c.d)) for m in mods})
         if c.use_local:
-            self.hpg = nn.ModuleDict({m: HybridPoolingGate(c.d, use_max=c.hpg_max, use_mean=c.hpg_mean, use_attn=c.hpg_attn) for m in mods})
+            self.hpg = nn.ModuleDict({m: HybridPoolingGate(c.d, use_max=c.hpg_max, use_mean=c.hpg_mean, use_attn=c.hpg_attn,
+                                                          gate=c.hpg_gate, dropout=c.dropout) for m in mods})
         if 'v' in mods:
             self.no_image = nn.ParameterDict({'local': nn.Parameter(torch.zeros(c.d)), 'global': nn.Parameter(torch.zeros(c.d))})
             nn.init.normal_(self.no_image['local'], std=0.02); nn.init.normal_(self.no_image['global'], std=0.02)
@@ -91,6 +97,9 @@ class Matcher(nn.Module):
             for m in mods: towers['T' if m == 't' else 'V'] = _fuser(c, ins(m))
         if c.use_cross: towers['O'] = _fuser(c, [x for m in mods for x in ins(m)])
         self.towers = nn.ModuleDict(towers)
+        if c.input_norm:   # one LayerNorm per modality and level, as the official ThinkLinkerMatcher
+            self.in_norm = nn.ModuleDict({f'{m}_{lv}': nn.LayerNorm(c.text_dim if m == 't' else c.image_dim)
+                                          for m in mods for lv in ('local', 'global')})
 
     def _out_dim(self, hpg) -> int:
         d = getattr(hpg, 'out_dim', None)
@@ -107,7 +116,9 @@ class Matcher(nn.Module):
     def _inputs(self, f: dict, m: str) -> list[torch.Tensor]:
         c = self.cfg
         k = 'text' if m == 't' else 'image'
-        loc, glob = self.proj[m](f[f'{k}_local']), self.proj[m](f[f'{k}_global'])
+        loc, glob = f[f'{k}_local'], f[f'{k}_global']
+        if c.input_norm: loc, glob = self.in_norm[f'{m}_local'](loc), self.in_norm[f'{m}_global'](glob)
+        loc, glob = self.proj[m](loc), self.proj[m](glob)
         mask = f[f'{k}_mask'].bool() if f'{k}_mask' in f else torch.ones(loc.shape[:2], dtype=torch.bool, device=loc.device)
         if m == 'v' and 'image_present' in f:
             absent = ~f['image_present'].bool()
@@ -163,3 +174,16 @@ def random_features(n: int, text_dim=64, image_dim=64, L=12, P=16, seed=0, absen
 def _perturb(f: dict, keys: list[str], seed=9) -> dict:
     g = torch.Generator().manual_seed(seed)
     return {k: (v + torch.randn(v.shape, generator=g) if k in keys else v) for k, v in f.items()}
+
+# %% ../nbs/api/05_matcher.ipynb #c023o2
+MATCHER_PRESETS: dict[str, dict] = {
+    'paper': {},
+    'official': dict(fusion='lowrank_official', hpg_gate='scalar', input_norm=True, train_negatives=1),
+}
+
+def matcher_preset(name: str, base: MatcherConfig | None = None, **overrides) -> MatcherConfig:
+    "`base` (default `MatcherConfig()`) with the choices of `MATCHER_PRESETS[name]`; 'official' also sets rank = d unless given."
+    if name not in MATCHER_PRESETS: raise ValueError(f"Unknown matcher preset {name!r}; choose one of {list(MATCHER_PRESETS)}")
+    base = base or MatcherConfig()
+    rank = {'rank': base.d} if name == 'official' else {}
+    return replace(base, **{**MATCHER_PRESETS[name], **rank, **overrides})

@@ -12,8 +12,8 @@ from .experiment import setup_experiment, cached_stage1, cached_stage2, make_llm
 
 # %% auto #0
 __all__ = ['MAIN_METHODS', 'MAIN_PARTS', 'unit_experiment', 'fit_summary', 'dialogue_stage2', 'run_pipeline', 'pipeline_unit',
-           'unit_rows', 'tensor_label', 'main_results_units', 'main_results_seed', 'subset_metrics',
-           'answers_swap_unit']
+           'unit_rows', 'code_preset', 'official_label', 'tensor_label', 'main_results_units', 'main_results_seed',
+           'subset_metrics', 'answers_swap_unit']
 
 # %% ../nbs/api/14_runs.ipynb #c00bx1
 _EXPERIMENTS = {}
@@ -43,7 +43,7 @@ def fit_summary(r, keep_scores: bool = False) -> dict:
 def dialogue_stage2(exp, s1, seed: int, rounds: int | None = None, answer_rounds: int | None = None, weighting: str = 'anw',
                     aggregation: str = 'rga', epochs_stage2: int | None = None, llm: str = 'simulated',
                     knowledge_rate: float = 0.8, hallucination_rate: float = 0.1, dialogue_file: str | None = None,
-                    concurrency: int = 8) -> SimpleNamespace:
+                    concurrency: int = 8, answer_format: str = 'answer') -> SimpleNamespace:
     """ThinkLinker's second stage on the stage-1 result `s1` of `exp`: the dialogue (`rounds`, `llm`), its encoded answers
     (rounds 1..`answer_rounds`) and stage 2 (`weighting`, `aggregation`) through its cache. A namespace of `run`, `answers`,
     `stage2` and `timings` ('dialogue', 'stage 2'); see `run_pipeline` for the arguments."""
@@ -53,10 +53,12 @@ def dialogue_stage2(exp, s1, seed: int, rounds: int | None = None, answer_rounds
     t = time.time()
     backend = make_llm(llm, ds, knowledge_rate, hallucination_rate, seed=seed)   # the simulated LLM's draws follow the seed
     run, answers = dialogue_answers(ds, s1, backend, rounds=R, resume=False, progress=False, concurrency=concurrency,
+                                    answer_format=answer_format,
                                     out_path=exp.out / dialogue_file if dialogue_file else None)
     if answer_rounds is not None and int(answer_rounds) != R:   # rounds 1..r of a longer dialogue: an r-round dialogue's answers
         answers = {s: answer_features(run.records, s1.cands[s].mention_ids, int(answer_rounds), s1.src.encoder,
-                                      cache=s1.src.cache, progress=False, name=f'{Path(ds.root).name}-answers-{s}')
+                                      cache=s1.src.cache, progress=False, name=f'{Path(ds.root).name}-answers-{s}',
+                                      answer_format=answer_format, mentions={m.id: m for m in ds.splits[s]})
                    for s in answers}
     timings['dialogue'] = time.time() - t
     # a cap never lengthens training; the preset's own epochs are the preset's run (the same cache entry, see experiment._key_kw)
@@ -69,19 +71,19 @@ def dialogue_stage2(exp, s1, seed: int, rounds: int | None = None, answer_rounds
 
 # %% ../nbs/api/14_runs.ipynb #c00bx3a
 def run_pipeline(exp, seed: int, cfg=None, stage1_kw: dict | None = None, stage2: bool = True, rounds: int | None = None,
-                 answer_rounds: int | None = None, weighting: str = 'anw', aggregation: str = 'rga',
+                 answer_rounds: int | None = None, weighting: str = 'anw', aggregation: str = 'rga', answer_format: str = 'answer',
                  epochs_stage2: int | None = None, llm: str = 'simulated', knowledge_rate: float = 0.8,
                  hallucination_rate: float = 0.1, dialogue_file: str | None = None, concurrency: int = 8) -> SimpleNamespace:
     """Stage 1 (`cfg`, `stage1_kw`) -> dialogue (`rounds`, `llm`) -> stage 2 (`weighting`, `aggregation`, answers of rounds
     1..`answer_rounds`) on `exp` for one `seed`, both stages through their caches. A namespace of `stage1`, `run` (the
     dialogue), `answers`, `stage2` (the last three None when `stage2=False`) and `timings`; `dialogue_file`: a file name in
-    the output folder; `concurrency`: LLM requests in flight (1 for SmolLM2)."""
+    the output folder; `concurrency`: LLM requests in flight (1 for SmolLM2); `answer_format`: see `infusion.answer_texts`."""
     r = SimpleNamespace(stage1=None, run=None, answers=None, stage2=None, timings={})
     r.stage1 = cached_stage1(exp, cfg, seed=seed, progress=False, **(stage1_kw or {}))
     r.timings['stage 1'] = r.stage1.seconds
     if not stage2: return r
     d = dialogue_stage2(exp, r.stage1, seed, rounds, answer_rounds, weighting, aggregation, epochs_stage2, llm, knowledge_rate,
-                        hallucination_rate, dialogue_file, concurrency)
+                        hallucination_rate, dialogue_file, concurrency, answer_format)
     r.run, r.answers, r.stage2 = d.run, d.answers, d.stage2
     r.timings.update(d.timings)
     return r
@@ -125,6 +127,18 @@ def unit_rows(outs: list[dict], stage: str = 'stage1', tags=None, all_only: bool
                          'train_seconds': round(s['seconds'], 1), 'cached': s['cached']})
     return rows
 
+# %% ../nbs/api/14_runs.ipynb #c00bx4o2
+def code_preset(name: str, base, **cfg_overrides) -> dict:
+    "`run_pipeline` arguments (`cfg`, `weighting`, `aggregation`, `answer_format`) of configuration `name` ('paper' | 'official')."
+    from thinklinker.matcher import matcher_preset
+    from thinklinker.infusion import STAGE2_PRESETS
+    return dict(cfg=matcher_preset(name, base, **cfg_overrides), **STAGE2_PRESETS[name])
+
+def official_label(cfg, stage: int) -> str:
+    "Row name of the official-code configuration `cfg` in `stage` 1 or 2; the rank is named when it is not the width."
+    rk = '' if cfg.rank == cfg.d else f', rank {cfg.rank}'
+    return f'Official code{rk} (stage 1)' if stage == 1 else f'Official code†{rk} (stage 2)'
+
 # %% ../nbs/api/14_runs.ipynb #c006
 def tensor_label(budget: int) -> str:
     "The tensor-fusion baseline's name, with its weight budget per tower."
@@ -132,8 +146,8 @@ def tensor_label(budget: int) -> str:
     return f'Tensor fusion (≤ {b} weights per tower)'
 
 MAIN_METHODS = ['CLIP zero-shot', 'Text-only matcher', 'Concat fusion', 'TENSOR', 'ThinkLinker (stage 1)', 'ThinkLinker† (stage 2)']
-# the parts of one seed, longest first on the demo (measured: tensor ≈ thinklinker > concat > text_only)
-MAIN_PARTS = ('tensor', 'thinklinker', 'concat', 'text_only')
+# the parts of one seed, longest first on the demo (measured: official (rank = d) > tensor ≈ thinklinker > concat > text_only)
+MAIN_PARTS = ('official', 'tensor', 'thinklinker', 'concat', 'text_only')
 
 def main_results_units(seeds) -> list[dict]:
     "(seed, part) units of `main_results_seed`, the longest parts first."
@@ -142,7 +156,7 @@ def main_results_units(seeds) -> list[dict]:
 # %% ../nbs/api/14_runs.ipynb #c009
 def main_results_seed(seed: int, part: str = 'all', preset='demo', data='synthmel', clip_weights=None, llm='simulated',
                       knowledge_rate=0.8, hallucination_rate=0.1, rounds=None, finetune_encoder=False, tensor_budget=None,
-                      out_dir=None, threads=1, overrides=None, protocol=None) -> list[dict]:
+                      out_dir=None, threads=1, overrides=None, protocol=None, official_rank=None) -> list[dict]:
     "[{'seed', 'part', 'rows', 'timings', 'dialogue', 'without_answers'}]: the methods of Table 1 in `part` (see `MAIN_PARTS`) for one `seed`."
     from thinklinker.matcher import MatcherConfig, TENSOR_BUDGET
     from thinklinker.fusion import count_params
@@ -162,6 +176,15 @@ def main_results_seed(seed: int, part: str = 'all', preset='demo', data='synthme
         r = cached_stage1(exp, cfg, seed=seed, finetune_encoder=False, progress=False, desc=name)
         out['timings'][name] = r.seconds
         add(name, r.test, params=count_params(r.model))
+    if part in ('all', 'official'):
+        # the authors' code as one configuration (runs.code_preset); official_rank: a labelled lower rank (None: = d)
+        pp = code_preset('official', base, **({'rank': int(official_rank)} if official_rank else {}))
+        r = run_pipeline(exp, seed, stage1_kw={'finetune_encoder': finetune_encoder}, rounds=rounds, llm=llm,
+                         knowledge_rate=knowledge_rate, hallucination_rate=hallucination_rate,
+                         dialogue_file=f'dialogue-official-s{seed}.jsonl', **pp)
+        add(official_label(pp['cfg'], 1), r.stage1.test, params=count_params(r.stage1.model))
+        add(official_label(pp['cfg'], 2), r.stage2.test, params=count_params(r.stage2.model))
+        out['timings'].update({'official stage 1': r.stage1.seconds, 'official stage 2': r.stage2.seconds})
     if part in ('all', 'thinklinker'):
         # stage 1, the dialogue (afresh: stage 1 may have been retrained; the LLM response cache makes repeated prompts
         # free) and stage 2, through both caches

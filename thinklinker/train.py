@@ -16,8 +16,9 @@ from .trainer import Trainer, TrainState, FitResult, _state_to_cpu
 
 # %% auto #0
 __all__ = ['PAIR_BUDGET', 'mention_text', 'Candidates', 'candidates_from_lists', 'make_candidates', 'FeatureSource',
-           'batch_inputs', 'score_batch', 'stage1_loss', 'predict_scores', 'evaluate_scores', 'rankings',
-           'Stage1Result', 'shuffled_rows', 'stage1_candidates', 'train_stage1', 'zero_shot_scores', 'stage1_variants']
+           'batch_inputs', 'score_batch', 'training_candidates', 'stage1_loss', 'predict_scores', 'evaluate_scores',
+           'rankings', 'Stage1Result', 'shuffled_rows', 'stage1_candidates', 'train_stage1', 'zero_shot_scores',
+           'stage1_variants']
 
 # %% ../nbs/api/07_train.ipynb #c016
 import numpy as np
@@ -131,10 +132,32 @@ def score_batch(model, src: FeatureSource, split: str, cands: Candidates, rows: 
     return model(men, a, ent, inv, mask)
 
 # %% ../nbs/api/07_train.ipynb #c018s2
+def training_candidates(cands: Candidates, rows: torch.Tensor, k: int) -> Candidates:
+    """The candidates one training step scores: `cands` itself for `k = 0`; else, for mentions `rows`, the gold (column 0)
+    and `k` of the other candidates drawn at random with torch's generator (the official code's `select_candidates`)."""
+    if not k: return cands
+    cand, mask, gold = cands.cand[rows], cands.mask[rows], cands.gold[rows]
+    neg = mask & (torch.arange(cand.shape[1])[None] != gold[:, None])         # the other valid candidates
+    pick = torch.rand(cand.shape).masked_fill(~neg, 2.).argsort(1)[:, :k]     # k of them at random (invalid ones last)
+    N = len(cands.gold)
+    out_c, out_m = torch.full((N, k + 1), -1, dtype=torch.long), torch.zeros(N, k + 1, dtype=torch.bool)
+    out_c[rows] = torch.cat([cand.gather(1, gold[:, None]), cand.gather(1, pick)], 1)
+    out_m[rows] = torch.cat([torch.ones(len(rows), 1, dtype=torch.bool), neg.gather(1, pick)], 1)
+    out_c[rows] = out_c[rows].masked_fill(~out_m[rows], -1)
+    return Candidates(out_c, out_m, torch.zeros(N, dtype=torch.long), cands.mention_ids, cands.tags)
+
+def _train_negatives(model) -> int:
+    "`train_negatives` of the matcher config of a stage-1 or stage-2 model (0: every candidate)."
+    cfg = getattr(model, 'cfg', None) or getattr(getattr(model, 'matcher', None), 'cfg', None)
+    return int(getattr(cfg, 'train_negatives', 0) or 0)
+
+# %% ../nbs/api/07_train.ipynb #c018s2a
 def stage1_loss(model, batch) -> torch.Tensor:
-    "Eq. 7 on one batch `(src, split, cands, rows)`; rows whose gold is not among the candidates are skipped."
+    """Eq. 7 on one batch `(src, split, cands, rows)`; rows whose gold is not among the candidates are skipped; a config with
+    `train_negatives = k` scores the gold and k random candidates instead of the whole list."""
     src, split, cands, rows = batch
     rows = rows[cands.gold[rows] >= 0]
+    cands = training_candidates(cands, rows, _train_negatives(model))
     s = score_batch(model, src, split, cands, rows)
     return matcher_loss(s, cands.gold[rows].to(s['S*'].device))
 
