@@ -14,7 +14,8 @@ __all__ = ['METHODS', 'LLM_SETTINGS', 'COLUMNS', 'CAL_PARTS', 'metric_rows', 'ca
 
 # %% ../nbs/api/13_calibration.ipynb #c005
 METHODS = ['tfidf', 'pixels', 'zero_shot', 'text_only', 'image_only', 'stage1', 'stage2_k0', 'stage2_k0.8', 'stage2_k1']
-LLM_SETTINGS = {'stage2_k0': (0.0, 0.0), 'stage2_k0.8': (0.8, 0.1), 'stage2_k1': (1.0, 0.0)}   # (knowledge, hallucination)
+LLM_SETTINGS = {'stage2_k0': (0.0, 0.0), 'stage2_k0.8': (0.8, 0.1),
+                'stage2_k1': (1.0, 0.0)}   # (knowledge, hallucination)
 COLUMNS = ['method', 'tag', 'seed', 'n', 'H@1', 'MRR']
 
 # %% ../nbs/api/13_calibration.ipynb #c007
@@ -37,11 +38,13 @@ def calibration_units(seeds) -> list[dict]:
     """(seed, part) units of `calibration_seed` for `parallel_units`: every seed's stage 1 first, then the stage-2 parts
     seed by seed (a seed's stage 1 is in the cache before they start, on two or more workers), then the single-modality
     matchers. Finer units than one per seed keep every core busy to the end."""
-    return ([{'seed': s, 'part': 'stages'} for s in seeds] + [{'seed': s, 'part': p} for s in seeds for p in LLM_SETTINGS]
+    return ([{'seed': s, 'part': 'stages'} for s in seeds] + [{'seed': s,
+                                                               'part': p} for s in seeds for p in LLM_SETTINGS]
             + [{'seed': s, 'part': p} for p in ('text_only', 'image_only') for s in seeds])
 
 # %% ../nbs/api/13_calibration.ipynb #c010s2
-def calibration_seed(seed: int, part: str = 'all', preset: str = 'demo', data: str = 'synthmel', clip_weights=None, rounds=None,
+def calibration_seed(seed: int, part: str = 'all', preset: str = 'demo', data: str = 'synthmel', clip_weights=None,
+                     rounds=None,
                      out_dir=None, threads: int | None = 1, progress: bool = False, overrides=None,
                      protocol=None) -> list[dict]:
     "Rows (see `COLUMNS`) of the methods of `part` ('all' or one of `CAL_PARTS`) for one `seed`, plus a 'seconds' column per method."
@@ -56,17 +59,20 @@ def calibration_seed(seed: int, part: str = 'all', preset: str = 'demo', data: s
     base = MatcherConfig(text_dim=enc.text_dim, image_dim=enc.image_dim, d=P.d, rank=P.rank)
     rows = []
     def add(method, res, t):
-        rows.extend(dict(r, seconds=round(time.time() - t, 1)) for r in metric_rows(method, seed, res, len(ds.splits['test'])))
+        rows.extend(dict(r, seconds=round(time.time() - t,
+                                          1)) for r in metric_rows(method, seed, res, len(ds.splits['test'])))
     for name, abl in (('text_only', 'w/o image'), ('image_only', 'w/o text')):
         if part not in ('all', name): continue
-        t = time.time(); add(name, cached_stage1(exp, base.ablate(abl), seed=seed, progress=progress, desc=name).test, t)
+        t = time.time()
+        add(name, cached_stage1(exp, base.ablate(abl), seed=seed, progress=progress, desc=name).test, t)
     if part in ('all', 'stages'):
         t0 = time.time()
         s1 = cached_stage1(exp, base, seed=seed, progress=progress)
         c, t = s1.cands['test'], time.time()
         for name, sc in baseline_scores(ds, 'test', c.cand.masked_fill(~c.mask, -1)).items():
             add(name, evaluate_scores(_jitter(sc, seed), c, by_tag=True), t)
-        t = time.time(); add('zero_shot', evaluate_scores(zero_shot_scores(s1.src, 'test', c), c, by_tag=True), t)
+        t = time.time()
+        add('zero_shot', evaluate_scores(zero_shot_scores(s1.src, 'test', c), c, by_tag=True), t)
         add('stage1', s1.test, t0)
     for name, (k, h) in LLM_SETTINGS.items():
         if part not in ('all', name): continue
@@ -81,7 +87,8 @@ def _m(t, method, tag): return float(t.loc[method, tag]) if method in t.index an
 
 def _targets(M, S):
     "(check, measured, holds) for each target, from means M and standard deviations S (method x tag, H@1)."
-    m = lambda a, t: _m(M, a, t); s = lambda a, t: _m(S, a, t)
+    m = lambda a, t: _m(M, a, t)
+    s = lambda a, t: _m(S, a, t)
     out = [("text_only on text_cue >= 90", m('text_only', 'text_cue'), m('text_only', 'text_cue') >= 90)]
     for tag in ('image_global', 'image_local'):
         d = m('stage1', tag) - m('text_only', tag)
@@ -92,9 +99,12 @@ def _targets(M, S):
     out += [("zero_shot on all in [30, 60]", z, 30 <= z <= 60), ("stage1 on all in [60, 90]", s1, 60 <= s1 <= 90)]
     w = m('stage1', 'weak_context')
     out += [("stage1 on weak_context <= 40", w, w <= 40),
-            ("stage2_k1 - stage1 on weak_context >= 30", m('stage2_k1', 'weak_context') - w, m('stage2_k1', 'weak_context') - w >= 30),
-            ("|stage2_k0 - stage1| on weak_context <= 3", abs(m('stage2_k0', 'weak_context') - w), abs(m('stage2_k0', 'weak_context') - w) <= 3)]
-    d = m('stage2_k0.8', 'all') - s1; sd = max(s('stage2_k0.8', 'all'), s('stage1', 'all'))
+            ("stage2_k1 - stage1 on weak_context >= 30", m('stage2_k1', 'weak_context') - w,
+             m('stage2_k1', 'weak_context') - w >= 30),
+            ("|stage2_k0 - stage1| on weak_context <= 3", abs(m('stage2_k0', 'weak_context') - w),
+             abs(m('stage2_k0', 'weak_context') - w) <= 3)]
+    d = m('stage2_k0.8', 'all') - s1
+    sd = max(s('stage2_k0.8', 'all'), s('stage1', 'all'))
     out += [("stage2_k0.8 - stage1 on all >= 2", d, d >= 2),
             ("stage2_k0.8 - stage1 on all >= 3 x max seed std", d / sd if sd > 0 else float('inf'), d >= 3 * sd)]
     return out

@@ -36,7 +36,8 @@ class NameIndex:
                     rows.append(i); cols.append(vocab.setdefault(t, len(vocab))); vals.append(float(c))
             df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=len(vocab))
             idf = np.log((1 + self.n) / (1 + df)) + 1.0
-            self.vocab.append(vocab); self.idf.append(idf)
+            self.vocab.append(vocab)
+            self.idf.append(idf)
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore', UserWarning)
                 self.mat.append(self._sparse(rows, cols, vals, idf, (self.n, len(vocab))).t().coalesce())
@@ -44,7 +45,8 @@ class NameIndex:
     @staticmethod
     def _sparse(rows, cols, vals, idf, shape, extra_norm=None):
         import torch
-        rows = np.asarray(rows, dtype=np.int64); cols = np.asarray(cols, dtype=np.int64)
+        rows = np.asarray(rows, dtype=np.int64)
+        cols = np.asarray(cols, dtype=np.int64)
         v = np.asarray(vals, dtype=np.float64) * (idf[cols] if len(cols) else 1.0)
         norm = np.bincount(rows, weights=v ** 2, minlength=shape[0]) + (0 if extra_norm is None else extra_norm)
         v = v / np.sqrt(np.maximum(norm, 1e-12))[rows] if len(rows) else v
@@ -68,7 +70,10 @@ class NameIndex:
                 for t, c in Counter(f[fam]).items():
                     j = vocab.get(t)
                     if j is None: oov[i] += (c * (idf.max() if len(idf) else 1.0)) ** 2
-                    else: rows.append(i); cols.append(j); vals.append(float(c))
+                    else:
+                        rows.append(i)
+                        cols.append(j)
+                        vals.append(float(c))
             q = self._sparse(rows, cols, vals, idf, (len(queries), len(vocab)), extra_norm=oov)
             out += 0.5 * torch.sparse.mm(q, self.mat[fam]).to_dense()
         return out
@@ -76,7 +81,9 @@ class NameIndex:
     def topk(self, queries: list[str], k: int, seed: int = 0, batch: int = 1024) -> np.ndarray:
         "[Q, k] entity indices, most similar first; ties broken by a random key seeded by `seed`."
         import torch
-        k = min(k, self.n); g = torch.Generator().manual_seed(seed); res = []
+        k = min(k, self.n)
+        g = torch.Generator().manual_seed(seed)
+        res = []
         for s in range(0, len(queries), batch):
             sc = self.scores(queries[s:s + batch]).double()
             sc = sc + 1e-7 * torch.rand(sc.shape, generator=g, dtype=torch.float64)
@@ -88,7 +95,8 @@ def _rng(seed, split): return np.random.default_rng([int(seed), zlib.crc32(str(s
 
 def _base_candidates(ds, ms, n, mode, seed):
     N = len(ds.kb)
-    if callable(mode): return list(np.asarray(mode(ms, n)))   # a retriever (index.Retriever): [len(ms), n] KB indices, best first
+    if callable(mode): return list(np.asarray(mode(ms,
+                                                   n)))   # a retriever (index.Retriever): [len(ms), n] KB indices, best first
     if mode == 'name':
         return list(NameIndex([e.name for e in ds.kb]).topk([m.mention for m in ms], n, seed=seed))
     if mode == 'kb':
@@ -101,7 +109,8 @@ def _base_candidates(ds, ms, n, mode, seed):
 def build_candidates(ds: MELDataset, split: str, n: int | None = None, mode: str = 'name', include_gold: bool = True,
                      seed: int = 0, use_file: bool = True) -> list[list[int]]:
     "KB indices of the candidates of each mention of `split`, deterministically shuffled (gold position balanced)."
-    ms = ds.splits[split]; N = len(ds.kb)
+    ms = ds.splits[split]
+    N = len(ds.kb)
     n = N if n is None else min(int(n), N)
     need = [i for i, m in enumerate(ms) if not (use_file and m.candidates is not None)]
     base = dict(zip(need, _base_candidates(ds, [ms[i] for i in need], n, mode, seed))) if need else {}
@@ -124,7 +133,8 @@ def build_candidates(ds: MELDataset, split: str, n: int | None = None, mode: str
 # %% ../nbs/api/01a_candidates.ipynb #cac031s2
 def candidate_recall(ds: MELDataset, split: str | None = None, ns=(10, 100), mode='name', seed=0) -> dict:
     "Recall@n (percent) of the candidate generator, gold not forced in, file candidates ignored."
-    ms = ds.mentions(split); k = max(ns)
+    ms = ds.mentions(split)
+    k = max(ns)
     if not ms: return {f'R@{n}': float('nan') for n in ns}
     top = np.stack(_base_candidates(ds, ms, min(k, len(ds.kb)), mode, seed))
     gold = np.array([ds.qid2idx[m.gold] for m in ms])

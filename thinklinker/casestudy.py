@@ -46,7 +46,8 @@ class Case:
         "The gold entity is not ranked first after the last round."
         return self.gold_rank(self.R) != 1
 
-FILTERS = {'all': lambda c: True, 'improved': lambda c: c.outcome == 'improved', 'worsened': lambda c: c.outcome == 'worsened',
+FILTERS = {'all': lambda c: True, 'improved': lambda c: c.outcome == 'improved',
+           'worsened': lambda c: c.outcome == 'worsened',
            'unchanged': lambda c: c.outcome == 'unchanged', 'failure': lambda c: c.failure}
 
 # %% ../nbs/api/12_casestudy.ipynb #c005s1
@@ -159,7 +160,8 @@ def export_html(cases: list, path, label: str = '', title: str = 'ThinkLinker ca
     "A standalone HTML file (images inlined) of `cases` with every round, written atomically."
     from thinklinker.config import atomic_write_text
     body = '\n'.join(case_html(c, label=label) for c in cases)
-    return atomic_write_text(path, f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>'
+    return atomic_write_text(path,
+                             f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>'
                                    f'<body><h2>{html.escape(title)}</h2>{body}</body></html>')
 
 # %% ../nbs/api/12_casestudy.ipynb #c014
@@ -177,36 +179,49 @@ def case_figure(case: Case, k: int = 3, label: str = '', width: float = 13):
         if r == 0: lines.append(('Initial ranking (stage 1)', 'black', True))
         else:
             d = dia.get(r)
-            lines.append((f'Round {r}' + (f' (question about candidate {d["candidate"]})' if d else ': no answer'), 'black', True))
+            lines.append((f'Round {r}' + (f' (question about candidate {d["candidate"]})' if d else ': no answer'),
+                          'black', True))
             if d:
                 for t in textwrap.wrap(f'Q{r}: {d["question"]}', 110): lines.append((t, '#333', False))
                 for t in textwrap.wrap(f'A{r}: {d["answer"]}', 110): lines.append((t, '#333', False))
         lines.append(('RANK', r, None))
         lines += [('DESC', r, j) for j in range(max([len(_desc_lines(case, q)) for q in case.rankings[r][:k]] + [0]))]
     fig = plt.figure(figsize=(width, 0.9 + 0.28 * (len(lines) + 4)))
-    ax_i = fig.add_axes([0.01, 0.55, 0.14, 0.4]); ax_i.axis('off')
+    ax_i = fig.add_axes([0.01, 0.55, 0.14, 0.4])
+    ax_i.axis('off')
     if case.image is not None and Path(case.image).exists(): ax_i.imshow(Image.open(case.image).convert('RGB'), interpolation='nearest')
     else: ax_i.text(0.5, 0.5, 'no image', ha='center', va='center', color='#888')
-    ax = fig.add_axes([0.17, 0.0, 0.82, 1.0]); ax.axis('off')
-    n = len(lines) + 4; y = 1 - 0.5 / n; dy = 1 / n
+    ax = fig.add_axes([0.17, 0.0, 0.82, 1.0])
+    ax.axis('off')
+    n = len(lines) + 4
+    y = 1 - 0.5 / n
+    dy = 1 / n
     gname = case.names.get(case.gold, (case.gold, ''))[0]
-    if label: ax.text(0, y, label, color='#a33', fontsize=8, transform=ax.transAxes); y -= dy
-    ax.text(0, y, f'Mention: {case.mention}   |   context: {textwrap.shorten(case.sentence, 110)}', fontsize=9, transform=ax.transAxes); y -= dy
-    ax.text(0, y, f'Gold: {gname} [{case.gold}]   (rank {case.gold_rank(0)} -> {case.gold_rank(case.R)}, {case.outcome})', fontsize=9,
+    if label:
+        ax.text(0, y, label, color='#a33', fontsize=8, transform=ax.transAxes)
+        y -= dy
+    ax.text(0, y, f'Mention: {case.mention}   |   context: {textwrap.shorten(case.sentence, 110)}', fontsize=9,
+            transform=ax.transAxes)
+    y -= dy
+    ax.text(0, y,
+            f'Gold: {gname} [{case.gold}]   (rank {case.gold_rank(0)} -> {case.gold_rank(case.R)}, {case.outcome})', fontsize=9,
             color='#1a7f37', fontweight='bold', transform=ax.transAxes); y -= dy * 1.3
     for text, col, bold in lines:
         if text in ('RANK', 'DESC'):
             r_, j = col, bold
             x = 0.03
             for i, q in enumerate(case.rankings[r_][:k]):
-                nm, desc = case.names.get(q, (q, '')); g = q == case.gold
+                nm, desc = case.names.get(q, (q, ''))
+                g = q == case.gold
                 if text == 'RANK':
                     ax.text(x, y, f'{i + 1}. {"✔ " if g else ""}{nm} [{q}]', fontsize=9, transform=ax.transAxes,
                             color='#1a7f37' if g else 'black', fontweight='bold' if g else 'normal')
                 elif j < len(_desc_lines(case, q)):
-                    ax.text(x + 0.015, y + dy * 0.25, _desc_lines(case, q)[j], fontsize=7, color='#666', transform=ax.transAxes)
+                    ax.text(x + 0.015, y + dy * 0.25, _desc_lines(case, q)[j], fontsize=7, color='#666',
+                            transform=ax.transAxes)
                 x += 0.32
-        else: ax.text(0, y, text, fontsize=9, color=col, fontweight='bold' if bold else 'normal', transform=ax.transAxes)
+        else: ax.text(0, y, text, fontsize=9, color=col, fontweight='bold' if bold else 'normal',
+                      transform=ax.transAxes)
         y -= dy
     return fig
 
@@ -222,7 +237,8 @@ class CaseBrowser:
         self.filter = W.Dropdown(options=self._options(), value='all', description='Show')
         self.prev_m, self.next_m = W.Button(description='◀ mention'), W.Button(description='mention ▶')
         self.prev_r, self.next_r = W.Button(description='◀ round'), W.Button(description='round ▶')
-        self.pos = W.IntSlider(min=1, max=1, description='Mention', continuous_update=False)   # 1-based, as the status line
+        self.pos = W.IntSlider(min=1, max=1, description='Mention',
+                               continuous_update=False)   # 1-based, as the status line
         self.round = W.IntSlider(min=0, max=0, description='Round')
         self.pick = W.Checkbox(description='pick for export', value=False)
         self.export_html_btn, self.export_png_btn = W.Button(description='export HTML'), W.Button(description='export PNG')
@@ -231,11 +247,15 @@ class CaseBrowser:
         self.pos.observe(lambda ch: self._show_mention(), names='value')
         self.round.observe(lambda ch: self._render(), names='value')
         self.pick.observe(lambda ch: self._toggle_pick(ch['new']), names='value')
-        self.prev_m.on_click(lambda b: self._step(self.pos, -1)); self.next_m.on_click(lambda b: self._step(self.pos, +1))
-        self.prev_r.on_click(lambda b: self._step(self.round, -1)); self.next_r.on_click(lambda b: self._step(self.round, +1))
-        self.export_html_btn.on_click(lambda b: self.export('html')); self.export_png_btn.on_click(lambda b: self.export('png'))
+        self.prev_m.on_click(lambda b: self._step(self.pos, -1))
+        self.next_m.on_click(lambda b: self._step(self.pos, +1))
+        self.prev_r.on_click(lambda b: self._step(self.round, -1))
+        self.next_r.on_click(lambda b: self._step(self.round, +1))
+        self.export_html_btn.on_click(lambda b: self.export('html'))
+        self.export_png_btn.on_click(lambda b: self.export('png'))
         self.widget = W.VBox([W.HBox([self.filter, self.prev_m, self.pos, self.next_m]),
-                              W.HBox([self.prev_r, self.round, self.next_r, self.pick, self.export_html_btn, self.export_png_btn]),
+                              W.HBox([self.prev_r, self.round, self.next_r, self.pick, self.export_html_btn,
+                                      self.export_png_btn]),
                               self.status, self.view])
         self._refilter()
 
@@ -260,7 +280,8 @@ class CaseBrowser:
 
     def _refilter(self):
         n = len(self.shown)
-        self.pos.max = max(n, 1); self.pos.value = 1
+        self.pos.max = max(n, 1)
+        self.pos.value = 1
         self._show_mention()
 
     def _show_mention(self):
@@ -282,7 +303,8 @@ class CaseBrowser:
         n = len(self.shown)
         if c is None:
             self.view.value = f'<i>no case matches the filter "{self.filter.value}"</i>'
-            self.status.value = ''; return
+            self.status.value = ''
+            return
         self.view.value = case_html(c, upto=self.round.value, k=self.k, label=self.label)
         self.status.value = (f'mention {self.pos.value} of {n} ({self.filter.value}); round {self.round.value} of {c.R}; '
                              f'picked for export: {len(self.picked)}' + (f' | {html.escape(self._note)}' if self._note else ''))
@@ -290,7 +312,8 @@ class CaseBrowser:
     def snapshot_html(self) -> str:
         "A static HTML page of the browser as it stands (controls drawn with their current values, status, view): for a headless screenshot."
         e = html.escape
-        opts = ''.join(f'<option{" selected" if v == self.filter.value else ""}>{e(lbl)}</option>' for lbl, v in self._options())
+        opts = ''.join(f'<option{" selected" if v == self.filter.value else ""}>{e(lbl)}</option>' for lbl,
+                       v in self._options())
         btn = lambda t: f'<button style="margin:2px 4px;padding:4px 10px">{e(t)}</button>'
         sl = lambda name, w: (f'<span style="margin:0 6px">{name} <input type="range" min="{w.min}" max="{w.max}" value="{w.value}"/> '
                               f'{w.value}</span>')
@@ -315,7 +338,8 @@ class CaseBrowser:
             for c in chosen:
                 fig = case_figure(c, k=self.k, label=self.label); p = self.out_dir / f'case-{c.mention_id}.png'
                 with atomic_path(p, suffix='.png') as tmp: fig.savefig(tmp, dpi=120, format='png', bbox_inches='tight')
-                plt.close(fig); paths.append(p)
+                plt.close(fig)
+                paths.append(p)
         else: raise ValueError(f"fmt must be 'html' or 'png', not {fmt!r}")
         self._note = f'wrote {", ".join(p.name for p in paths)} to {self.out_dir}'
         self._render()

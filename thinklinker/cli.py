@@ -13,7 +13,8 @@ __all__ = ['DEMO_NOTEBOOKS', 'EXPERIMENTS', 'notebook_parameters', 'parse_params
 
 # %% ../nbs/api/90_cli.ipynb #c006
 DEMO_NOTEBOOKS: list[str] = ['main_results', 'case_studies']
-EXPERIMENTS: list[str] = ['calibration', 'main_results', 'ablations', 'rank_sweep', 'dialogue_rounds', 'infusion_strategies',
+EXPERIMENTS: list[str] = ['calibration', 'main_results', 'ablations', 'rank_sweep', 'dialogue_rounds',
+                          'infusion_strategies',
                           'llm_backbones', 'llm_strategies', 'efficiency', 'case_studies', 'link', 'protocols']
 
 def _ipc_kernel_manager():
@@ -48,7 +49,8 @@ def parse_params(pairs, notebooks) -> dict:
     unknown = sorted(set(out) - set().union(*known.values()))
     if unknown:
         where = f'{notebooks[0]}.ipynb has no' if len(notebooks) == 1 else f"none of {', '.join(notebooks)} has a"
-        raise ValueError(f"{where} parameter {unknown}; " + '; '.join(f"{n}: {' '.join(sorted(k))}" for n, k in known.items()))
+        raise ValueError(f"{where} parameter {unknown}; " + '; '.join(f"{n}: {' '.join(sorted(k))}" for n,
+                                                                      k in known.items()))
     return out
 
 # %% ../nbs/api/90_cli.ipynb #c006s3
@@ -80,14 +82,16 @@ def _run_all(names, params):
     for i, n in enumerate(names):
         mine = {k: v for k, v in params.items() if k in notebook_parameters(n)}   # -p applies where the notebook has it
         print(f"[{i + 1}/{len(names)}] {n}: running nbs/{n}.ipynb{f' with {mine}' if mine else ''}", flush=True)
-        t0 = time.time(); out = run_notebook(n, mine)
+        t0 = time.time()
+        out = run_notebook(n, mine)
         print(f"[{i + 1}/{len(names)}] {n}: {time.time() - t0:.0f} s -> {out}", flush=True)
     print(f"done in {time.time() - t_all:.0f} s. Results and figures:")
     for n in names:
         # the smoke preset (e.g. THINKLINKER_PRESET=smoke) writes its results under outputs/_smoke/<name>/
         d = next((d for d in (outputs_dir('_smoke', n, create=False), outputs_dir(n, create=False))
                   if d.is_dir() and any(p.stat().st_mtime >= t_all for p in d.iterdir())), outputs_dir(n))
-        files = sorted(p.name for p in d.iterdir() if p.suffix in ('.md', '.png', '.csv', '.html') and not p.name.startswith('.'))
+        files = sorted(p.name for p in d.iterdir() if p.suffix in ('.md', '.png', '.csv',
+                                                                   '.html') and not p.name.startswith('.'))
         print(f"  {d}/: {', '.join(files[:8])}{' ...' if len(files) > 8 else ''}")
 
 # %% ../nbs/api/90_cli.ipynb #c006s5
@@ -101,16 +105,21 @@ def _cmd_data_synth(args):
     from thinklinker.config import PRESETS
     from thinklinker.data import load_dataset
     out = Path(args.out) if args.out else outputs_dir('data', f'synthmel-{args.preset}-s{args.seed}', create=False)
-    t0 = time.time(); write_synthmel(out, args.preset, args.seed, progress=True); dt = time.time() - t0
+    t0 = time.time()
+    write_synthmel(out, args.preset, args.seed, progress=True)
+    dt = time.time() - t0
     ds = load_dataset(out)
     print(f"SynthMEL preset={args.preset} seed={args.seed}: generated in {dt:.1f} s -> {out}")
-    print(synth_stats(ds).to_string()); print(ds.report)
+    print(synth_stats(ds).to_string())
+    print(ds.report)
 
 # %% ../nbs/api/90_cli.ipynb #c010s1
 def _cmd_data_import(args):
     from thinklinker.data import load_dataset
     from thinklinker.melbench import import_melbench
-    t0 = time.time(); out = import_melbench(args.source, args.out, seed=args.seed); dt = time.time() - t0
+    t0 = time.time()
+    out = import_melbench(args.source, args.out, seed=args.seed)
+    dt = time.time() - t0
     print(f"imported {args.source or 'Wikidata-MEL (shared)'} in {dt:.1f} s -> {out}")
     print(load_dataset(out, check_images='exists').report)
 
@@ -123,7 +132,8 @@ def _cmd_data_validate(args):
     print(ds.report)
     if args.recall:
         split = 'test' if ds.splits.get('test') else None
-        t0 = time.time(); r = candidate_recall(ds, split, ns=tuple(args.recall), mode='name')
+        t0 = time.time()
+        r = candidate_recall(ds, split, ns=tuple(args.recall), mode='name')
         print(f"name-similarity candidates, {split or 'all'} split: " + ', '.join(f'{k} {v:.2f}%' for k, v in r.items())
               + f" ({time.time()-t0:.1f} s)")
 
@@ -132,13 +142,15 @@ def _cmd_data_convert(args):
     from thinklinker.official import convert_dataset
     from thinklinker.data import load_dataset
     t0 = time.time()
-    out = convert_dataset(args.src, args.dst, args.to, name=args.name, n_candidates=args.n_candidates, overwrite=args.overwrite)
+    out = convert_dataset(args.src, args.dst, args.to, name=args.name, n_candidates=args.n_candidates,
+                          overwrite=args.overwrite)
     print(f"converted {args.src} to the {args.to} layout in {time.time() - t0:.1f} s -> {out}")
     print(load_dataset(out, check_images='exists').report)
 
 # %% ../nbs/api/90_cli.ipynb #c010s3
 def _add_data_parser(sub):
-    d = sub.add_parser('data', help='benchmarks: generate SynthMEL, import MELBench, validate or convert a dataset folder')
+    d = sub.add_parser('data',
+                       help='benchmarks: generate SynthMEL, import MELBench, validate or convert a dataset folder')
     ds = d.add_subparsers(dest='data_cmd', required=True)
     s = ds.add_parser('synth', help='generate SynthMEL in the MIMIC layout')
     s.add_argument('--preset', default='demo', choices=['smoke', 'demo', 'paper'])
@@ -154,14 +166,17 @@ def _add_data_parser(sub):
     v.add_argument('dir')
     v.add_argument('--name', default=None, help='<name> of <name>_train.json (default: the only one)')
     v.add_argument('--images', default='decode', choices=['decode', 'exists', 'none'])
-    v.add_argument('--recall', type=int, nargs='*', default=None, help='also print recall@n of name-similarity candidates')
+    v.add_argument('--recall', type=int, nargs='*', default=None,
+                   help='also print recall@n of name-similarity candidates')
     v.set_defaults(func=_cmd_data_validate)
-    c = ds.add_parser('convert', help='convert a dataset folder to the official ThinkLinker (FissFuse) or the MIMIC layout')
+    c = ds.add_parser('convert',
+                      help='convert a dataset folder to the official ThinkLinker (FissFuse) or the MIMIC layout')
     c.add_argument('src')
     c.add_argument('dst')
     c.add_argument('--to', required=True, choices=['official', 'mimic'])
     c.add_argument('--name', default=None, help='dataset name of the written files (default: the source\'s)')
-    c.add_argument('--n-candidates', type=int, default=100, help='official: name-similarity candidates for mentions without')
+    c.add_argument('--n-candidates', type=int, default=100,
+                   help='official: name-similarity candidates for mentions without')
     c.add_argument('--overwrite', action='store_true')
     c.set_defaults(func=_cmd_data_convert)
 
@@ -173,13 +188,17 @@ def _cmd_link(args) -> int:
 def _add_link_parser(sub):
     l = sub.add_parser('link', help='link mentions with a saved linker (outputs/<experiment>/linker-s<seed>/)')
     l.add_argument('--model', required=True, help='linker folder (written by save_linker / the experiment notebooks)')
-    l.add_argument('--sentence', help='the sentence holding the mention'); l.add_argument('--mention', help='the mention')
+    l.add_argument('--sentence', help='the sentence holding the mention')
+    l.add_argument('--mention', help='the mention')
     l.add_argument('--image', default=None, help="the mention's image file (default: none)")
-    l.add_argument('--input', default=None, help='JSON Lines file of {"sentence", "mention", "image", "id"}; one result per line out')
+    l.add_argument('--input', default=None,
+                   help='JSON Lines file of {"sentence", "mention", "image", "id"}; one result per line out')
     l.add_argument('--rounds', type=int, default=None, help='dialogue rounds then stage 2 (needs --llm)')
-    l.add_argument('--llm', default=None, help="dialogue backend: 'simulated' (SynthMEL), 'smollm2', 'anthropic:<model>', ...")
+    l.add_argument('--llm', default=None,
+                   help="dialogue backend: 'simulated' (SynthMEL), 'smollm2', 'anthropic:<model>', ...")
     l.add_argument('--k', type=int, default=5, help='entities to show (default 5)')
-    l.add_argument('--candidates', choices=['name', 'kb'], default=None, help="'name' (as trained; default) or 'kb' (every entity)")
+    l.add_argument('--candidates', choices=['name', 'kb'], default=None,
+                   help="'name' (as trained; default) or 'kb' (every entity)")
     l.add_argument('--json', action='store_true', help='one JSON object instead of text')
     l.set_defaults(func=_cmd_link)
 
@@ -196,10 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
     for a in (d, r):
         a.add_argument('-p', '--param', nargs=2, action='append', metavar=('NAME', 'VALUE'), default=[],
                        help="notebook parameter, as papermill's -p (repeatable), e.g. -p seeds '[0, 1, 2]'")
-    d.set_defaults(func=_cmd_demo); r.set_defaults(func=_cmd_run)
+    d.set_defaults(func=_cmd_demo)
+    r.set_defaults(func=_cmd_run)
     _add_data_parser(sub)
     _add_link_parser(sub)
-    sub.add_parser('bench', add_help=False, help='benchmarks of the whole-KB entity index: thinklinker bench whole-kb --help')
+    sub.add_parser('bench', add_help=False,
+                   help='benchmarks of the whole-KB entity index: thinklinker bench whole-kb --help')
     return p
 
 # %% ../nbs/api/90_cli.ipynb #c012s1

@@ -166,7 +166,8 @@ def current_umask() -> int:
         for line in Path('/proc/self/status').read_text().splitlines():
             if line.startswith('Umask:'): return int(line.split()[1], 8)
     except OSError: pass
-    m = os.umask(0o22); os.umask(m)
+    m = os.umask(0o22)
+    os.umask(m)
     return m
 
 # %% ../nbs/api/00_config.ipynb #c023s1
@@ -177,7 +178,8 @@ def umask_mode(directory: bool = False) -> int:
 @contextlib.contextmanager
 def atomic_path(dest: str | Path, suffix: str = ''):
     "Yield a temporary path beside `dest`; on success give it the umask's mode and rename it to `dest`, on error remove it."
-    dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _tempfile.mkstemp(prefix=f'.{dest.name}.', suffix=suffix + '.tmp', dir=dest.parent)
     os.close(fd)
     try:

@@ -90,7 +90,8 @@ class LoadReport:
     def to_dict(self) -> dict: return asdict(self)
     def __str__(self):
         rows = [('dataset', self.name), ('entities', self.n_entities),
-                ('mentions', f"{self.total_mentions} (" + ', '.join(f'{k} {v}' for k, v in self.n_mentions.items()) + ')')]
+                ('mentions', f"{self.total_mentions} (" + ', '.join(f'{k} {v}' for k,
+                                                                    v in self.n_mentions.items()) + ')')]
         rows += [(f.name.removeprefix('n_').replace('_', ' '), getattr(self, f.name)) for f in fields(self)
                  if f.name not in ('name', 'n_entities', 'n_mentions')]
         w = max(len(str(k)) for k, _ in rows)
@@ -128,7 +129,8 @@ class MELDataset:
 @contextlib.contextmanager
 def atomic_dir(dest, overwrite: bool = True):
     "Yield a temporary folder beside `dest`; on success it replaces `dest` (if `overwrite`)."
-    dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
     if dest.exists() and not overwrite: raise FileExistsError(f"{dest} exists (pass overwrite=True)")
     tmp = Path(tempfile.mkdtemp(prefix=f'.{dest.name}.', suffix='.tmp', dir=dest.parent))
     try:
@@ -136,7 +138,9 @@ def atomic_dir(dest, overwrite: bool = True):
         os.chmod(tmp, umask_mode(directory=True))      # mkdtemp makes it 0700: give it what mkdir would have
         if dest.exists():
             old = dest.with_name(f'.{dest.name}.old.{os.getpid()}')
-            os.replace(dest, old); os.replace(tmp, dest); shutil.rmtree(old, ignore_errors=True)
+            os.replace(dest, old)
+            os.replace(tmp, dest)
+            shutil.rmtree(old, ignore_errors=True)
         else: os.replace(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
@@ -164,8 +168,10 @@ def write_records(root, name: str, entities: list[dict], splits: dict[str, list[
         _dump(tmp / 'kb_entity.json', entities)
         _dump(tmp / 'qid2id.json', {e['id']: i for i, e in enumerate(entities)}, one_line=True)
         for sp, recs in splits.items(): _dump(tmp / f'{name}_{sp}.json', recs)
-        for rel, data in tqdm((files or {}).items(), total=len(files or {}), disable=not progress, desc=f'writing {root.name}'):
-            p = tmp / rel; p.parent.mkdir(parents=True, exist_ok=True); p.write_bytes(data() if callable(data) else data)
+        for rel, data in tqdm((files or {}).items(), total=len(files or {}), disable=not progress,
+                              desc=f'writing {root.name}'):
+            p = tmp / rel; p.parent.mkdir(parents=True,
+                                          exist_ok=True); p.write_bytes(data() if callable(data) else data)
     return root
 
 # %% ../nbs/api/01_data.ipynb #c016s3
@@ -199,18 +205,24 @@ def write_dataset(ds: MELDataset, root, name: str | None = None, overwrite=False
 def _png_bytes(color=(200, 30, 30), size=8) -> bytes:
     import io
     from PIL import Image
-    b = io.BytesIO(); Image.new('RGB', (size, size), color).save(b, format='PNG'); return b.getvalue()
+    b = io.BytesIO()
+    Image.new('RGB', (size, size), color).save(b, format='PNG')
+    return b.getvalue()
 
 # %% ../nbs/api/01_data.ipynb #c018s1
 def _tiny_records():
     ents = [dict(id='Q1', type='entity', entity_name='Mercury', attr='Mercury is a planet.', image_list=['Q1.png']),
             dict(id='Q2', type='entity', entity_name='Mercury', attr='Mercury is a chemical element.', image_list=[]),
-            dict(id='Q3', type='entity', entity_name='Freddie Mercury', attr='Freddie Mercury was a singer.', image_list=['Q3.png'])]
+            dict(id='Q3', type='entity', entity_name='Freddie Mercury', attr='Freddie Mercury was a singer.',
+                 image_list=['Q3.png'])]
     tr = [dict(id='1', mentions='Mercury', sentence='Mercury seen at dawn.', imgPath='1.png', answer='Q1'),
-          dict(id='2', mentions='Mercury', sentence='A drop of Mercury.', imgPath='', answer='Q2', candidates=['Q1', 'Q2', 'Q3'])]
-    dv = [dict(id='3', mentions='Freddie', sentence='Freddie Mercury live.', imgPath='3.png', answer='Q3', tags=['text_cue'])]
+          dict(id='2', mentions='Mercury', sentence='A drop of Mercury.', imgPath='', answer='Q2',
+               candidates=['Q1', 'Q2', 'Q3'])]
+    dv = [dict(id='3', mentions='Freddie', sentence='Freddie Mercury live.', imgPath='3.png', answer='Q3',
+               tags=['text_cue'])]
     te = [dict(id='4', mentions='Mercury', sentence='Mercury.', imgPath='', answer='Q1')]
-    files = {'kb_image/Q1.png': _png_bytes(), 'kb_image/Q3.png': _png_bytes((0, 0, 200)), 'mention_image/1.png': _png_bytes((0, 200, 0)),
+    files = {'kb_image/Q1.png': _png_bytes(), 'kb_image/Q3.png': _png_bytes((0, 0, 200)),
+             'mention_image/1.png': _png_bytes((0, 200, 0)),
              'mention_image/3.png': _png_bytes((9, 9, 9))}
     return ents, {'train': tr, 'dev': dv, 'test': te}, files
 
@@ -311,7 +323,8 @@ def _count_image(rep, who: str, st: str):
 def _find_name(root: Path) -> str:
     "The `<name>` of `<name>_train.json` in `root` (exactly one must exist)."
     names = sorted(p.name[:-len('_train.json')] for p in root.glob('*_train.json'))
-    if len(names) != 1: raise DataError(root, f"expected exactly one <name>_train.json, found {names or 'none'}; pass name=")
+    if len(names) != 1: raise DataError(root,
+                                        f"expected exactly one <name>_train.json, found {names or 'none'}; pass name=")
     return names[0]
 
 def _decoded(s: str, on: bool) -> tuple[str, bool]:
@@ -358,7 +371,8 @@ def _read_qid2id(root: Path, raw: list, qid2idx: dict, rep: LoadReport) -> dict:
     "`qid2id.json` checked against the KB's records `raw` (QIDs in file order); returns it."
     qpath = root / 'qid2id.json'
     known = _read_json(qpath)
-    if not isinstance(known, dict): raise DataError(qpath, f"expected a JSON object {{QID: index}}, got {_tname(known)}")
+    if not isinstance(known, dict): raise DataError(qpath,
+                                                    f"expected a JSON object {{QID: index}}, got {_tname(known)}")
     first = {q: i for i, q in reversed(list(enumerate(raw)))}                  # QID -> row of its first record
     ordered = sorted(raw)
     srow = {q: bisect.bisect_left(ordered, q) for q in first}                  # MIMIC sorts the KB by QID

@@ -125,7 +125,8 @@ def check_question(q: str, name: str, previous: list[str] = ()) -> list[str]:
     if '?' not in ql: flags.append('no_question')
     if any(re.search(r'(?<!\w)' + re.escape(n) + r'(?!\w)', ql) for n in _names(name)): flags.append('names_entity')
     first = re.findall(r"[a-z']+", ql)[:1]
-    if first and first[0] in _AUX and not (re.search(r'\bor\b', ql) and not re.search(r'\bor not\b', ql)): flags.append('yes_no')
+    if first and first[0] in _AUX and not (re.search(r'\bor\b',
+                                                     ql) and not re.search(r'\bor not\b', ql)): flags.append('yes_no')
     if any(ql.rstrip('?').strip() == p.strip().lower().rstrip('?').strip() for p in previous): flags.append('repeat')
     return flags
 
@@ -148,7 +149,8 @@ def check_answer(a: str) -> list[str]:
 RETRY_FLAGS = {'empty', 'no_question', 'names_entity', 'yes_no', 'repeat', 'negation', 'too_long'}
 
 # %% ../nbs/api/09_dialogue.ipynb #c013
-RECORD_FIELDS = ('mention_id', 'round', 'candidate', 'question', 'answer', 'backend', 'model', 'template_version', 'flags')
+RECORD_FIELDS = ('mention_id', 'round', 'candidate', 'question', 'answer', 'backend', 'model', 'template_version',
+                 'flags')
 
 def load_dialogue(path: str | Path) -> list[dict]:
     "Records of a dialogue JSONL file (a torn last line from a killed run is skipped with a warning)."
@@ -174,7 +176,8 @@ def _append_jsonl(path: Path, records: list[dict]):
     if not records: return
     with open(path, 'a', encoding='utf-8') as f:
         for r in records: f.write(json.dumps(r, ensure_ascii=False) + '\n')
-        f.flush(); os.fsync(f.fileno())
+        f.flush()
+        os.fsync(f.fileno())
 
 # %% ../nbs/api/09_dialogue.ipynb #c013s2
 def _rewrite_jsonl(path: Path, records: list[dict]):
@@ -222,7 +225,8 @@ def _ask_checked(llm, items, make, clean, check, strict, scope, decoding, concur
         out.append((text, info, [f for f in check(text, it) if f in RETRY_FLAGS], []))
     redo = [i for i, o in enumerate(out) if o[2]]
     if redo:
-        reqs2 = [Request(reqs[i].system, reqs[i].user + strict(items[i], out[i][2]), decoding, TEMPLATE_VERSION, scope(items[i]))
+        reqs2 = [Request(reqs[i].system, reqs[i].user + strict(items[i], out[i][2]), decoding, TEMPLATE_VERSION,
+                         scope(items[i]))
                  for i in redo]
         for i, (text, info) in zip(redo, ask(reqs2, desc + ' (retry)')):
             out[i] = (text, info, out[i][2], [f for f in check(text, items[i]) if f in RETRY_FLAGS])
@@ -230,7 +234,8 @@ def _ask_checked(llm, items, make, clean, check, strict, scope, decoding, concur
 
 # %% ../nbs/api/09_dialogue.ipynb #c015s3
 def _problems(flags) -> str:
-    words = {'empty': 'it was empty', 'no_question': 'it was not a question', 'names_entity': 'it contained the entity name',
+    words = {'empty': 'it was empty', 'no_question': 'it was not a question',
+             'names_entity': 'it contained the entity name',
              'yes_no': 'it was a yes/no question', 'repeat': 'it repeated an earlier question',
              'negation': 'it used a negative word', 'too_long': 'it was longer than two sentences'}
     return ' and '.join(words.get(f, f) for f in flags)
@@ -259,7 +264,9 @@ def _resume(out_path: Path, base: dict, cands: dict, resume: bool) -> tuple[dict
                 raise ValueError(f'{out_path}: record {j} (mention_id {r["mention_id"]!r}) has {k}={r[k]!r}, this run '
                                  f'{v!r}; write to another file or pass resume=False')
         mid = r['mention_id']
-        if mid not in cands: extra.append(r); continue
+        if mid not in cands:
+            extra.append(r)
+            continue
         if r['round'] > len(cands[mid]) or cands[mid][r['round'] - 1] != r['candidate']:
             raise ValueError(f'{out_path}: record {j} (mention_id {mid!r}, round {r["round"]}) field candidate='
                              f'{r["candidate"]!r} disagrees with the rankings given; write to another file')
@@ -284,7 +291,8 @@ def _round_records(rd, todo, cands, ents, prev, llm, qllm, rounds, scope, decodi
     for m, (q, qinfo, qfirst, qbad), (a, _, afirst, abad) in zip(todo, qs, ans):
         flags = ([f'q:{f}' for f in qinfo] + [f'q_retry:{f}' for f in qfirst] + [f'q:{f}' for f in qbad]
                  + [f'a_retry:{f}' for f in afirst] + [f'a:{f}' for f in abad])
-        r = {'mention_id': m.id, 'round': rd, 'candidate': cands[m.id][rd - 1], 'question': q, 'answer': a, **base, 'flags': flags}
+        r = {'mention_id': m.id, 'round': rd, 'candidate': cands[m.id][rd - 1], 'question': q, 'answer': a, **base,
+             'flags': flags}
         if qbe is not be: r.update(eqg_backend=qbe.name, eqg_model=qbe.model)
         new.append(r)
     return new, {'eqg': nq, 'cvr': na}
@@ -328,9 +336,12 @@ def run_dialogue(mentions, entities, rankings: dict[str, list[str]], backend, ro
         bad = next((m for m in todo if len(hist[m.id]) != rd - 1), None)
         if bad is not None: raise ValueError(f'{out_path}: mention {bad.id!r} has round {rd} missing but not all earlier rounds')
         prev = {m.id: [r['question'] for r in hist[m.id]] for m in todo}
-        new, n = _round_records(rd, todo, cands, ents, prev, llm, qllm, rounds, scope, decoding, concurrency, batch, progress, base)
+        new, n = _round_records(rd, todo, cands, ents, prev, llm, qllm, rounds, scope, decoding, concurrency, batch,
+                                progress, base)
         for k in n_requests: n_requests[k] += n[k]
-        for r in new: hist[r['mention_id']].append(r); done[(r['mention_id'], rd)] = r
+        for r in new:
+            hist[r['mention_id']].append(r)
+            done[(r['mention_id'], rd)] = r
         if out_path is not None: _append_jsonl(out_path, new)
     records = sorted(done.values(), key=lambda r: (order[r['mention_id']], r['round']))
     if out_path is not None: _rewrite_jsonl(out_path, extra + records)
@@ -361,7 +372,8 @@ def toy_world(n_mentions: int = 24, n_candidates: int = 4, seed: int = 0):
     "(knowledge dict, mentions, entities, rankings) of a tiny hand-made world with look-alike names."
     import random
     rng = random.Random(seed)
-    know = {'version': 1, 'seed': seed, 'attributes': ['type', 'country', 'color', 'era'], 'entities': {}, 'mentions': {}}
+    know = {'version': 1, 'seed': seed, 'attributes': ['type', 'country', 'color', 'era'], 'entities': {},
+            'mentions': {}}
     entities = []
     for i, (name, typ, facts) in enumerate(_TOY):
         q = f'Q{100 + i}'
@@ -371,11 +383,14 @@ def toy_world(n_mentions: int = 24, n_candidates: int = 4, seed: int = 0):
     mentions, rankings = [], {}
     for j in range(n_mentions):
         e = entities[j % len(entities)]
-        m = SimpleNamespace(id=f'toy-{j}', mention=e.name, sentence=_CTX[know['entities'][e.qid]['type']].format(e.name),
+        m = SimpleNamespace(id=f'toy-{j}', mention=e.name,
+                            sentence=_CTX[know['entities'][e.qid]['type']].format(e.name),
                             image=None, gold=e.qid, candidates=None, tags=())
-        mentions.append(m); know['mentions'][m.id] = {'gold': e.qid}
+        mentions.append(m)
+        know['mentions'][m.id] = {'gold': e.qid}
         alike = [x.qid for x in entities if x.name == e.name]
         rest = [x.qid for x in entities if x.name != e.name]
-        rng.shuffle(alike); rest.sort(key=lambda q: (know['entities'][q]['type'] != know['entities'][e.qid]['type'], q))
+        rng.shuffle(alike)
+        rest.sort(key=lambda q: (know['entities'][q]['type'] != know['entities'][e.qid]['type'], q))
         rankings[m.id] = (alike + rest)[:n_candidates]
     return know, mentions, entities, rankings

@@ -62,7 +62,9 @@ def hub_reachable(host: str = 'huggingface.co', port: int = 443, timeout: float 
     def _try():
         with contextlib.suppress(Exception):
             socket.create_connection((host, port), timeout=timeout).close(); ok.append(True)
-    t = threading.Thread(target=_try, daemon=True); t.start(); t.join(timeout + 0.5)
+    t = threading.Thread(target=_try, daemon=True)
+    t.start()
+    t.join(timeout + 0.5)
     return bool(ok)
 
 # %% ../nbs/api/03_encoders.ipynb #c010s2
@@ -71,7 +73,8 @@ def is_offline() -> bool:
     return _truthy(os.environ.get(HF_OFFLINE_ENV)) or not hub_reachable()
 
 def _looks_like_path(p) -> bool:
-    return isinstance(p, Path) or os.sep in str(p) or str(p).lower().endswith(_WEIGHT_SUFFIXES) or os.path.exists(str(p))
+    return isinstance(p,
+                      Path) or os.sep in str(p) or str(p).lower().endswith(_WEIGHT_SUFFIXES) or os.path.exists(str(p))
 
 # %% ../nbs/api/03_encoders.ipynb #c010s3
 def _hf_cached_file(model_name: str, tag: str) -> str | None:
@@ -158,7 +161,9 @@ def _weights_hash(model: nn.Module) -> str:
     h = hashlib.sha256()
     for k, v in sorted(model.state_dict().items()):
         t = v.detach().to('cpu').contiguous()
-        h.update(k.encode()); h.update(str(tuple(t.shape)).encode()); h.update(str(t.dtype).encode())
+        h.update(k.encode())
+        h.update(str(tuple(t.shape)).encode())
+        h.update(str(t.dtype).encode())
         if t.dtype == torch.bfloat16: t = t.float()
         h.update(memoryview(t.numpy()).cast('B'))
     return h.hexdigest()
@@ -177,7 +182,9 @@ def _pair(s): return tuple(s) if isinstance(s, (tuple, list)) else (s, s)
 @contextlib.contextmanager
 def _quiet_open_clip():
     "Silence open_clip's 'initialized randomly' warning when random weights were asked for."
-    lg = logging.getLogger(); old = lg.level; lg.setLevel(logging.ERROR)
+    lg = logging.getLogger()
+    old = lg.level
+    lg.setLevel(logging.ERROR)
     try: yield
     finally: lg.setLevel(old)
 
@@ -279,7 +286,8 @@ def encode_text(self: ClipEncoder, texts: list[str]) -> dict:
 def image_tensor(self: ClipEncoder, images: list) -> tuple[torch.Tensor, torch.Tensor]:
     "Preprocessed batch [B,3,H,W] and `present` [B] bool (placeholder: zeros in normalised space)."
     pics = [load_image(x, self.on_bad_image) for x in images]
-    n_bad = sum(1 for x, p in zip(images, pics) if p is None and x is not None and not (isinstance(x, str) and not x.strip()))
+    n_bad = sum(1 for x, p in zip(images,
+                                  pics) if p is None and x is not None and not (isinstance(x, str) and not x.strip()))
     if n_bad: warnings.warn(f'{n_bad} unreadable image(s) in this batch replaced by the placeholder')
     s = self.image_size
     x = torch.zeros(len(pics), 3, s, s)
@@ -334,18 +342,22 @@ _SHAPES = ('square', 'circle', 'triangle', 'cross')
 def shapes_dataset(n_per_combo: int = 1, size: int = 32, seed: int = 0, colours=None, shapes=None) -> list[tuple]:
     "`(PIL image, description)` pairs: a coloured shape of random size and position on a dark background."
     from PIL import ImageDraw
-    rng = random.Random(seed); pairs = []
+    rng = random.Random(seed)
+    pairs = []
     for c in (colours or list(_COLOURS)):
         for s in (shapes or _SHAPES):
             for _ in range(n_per_combo):
                 im = Image.new('RGB', (size, size), tuple(rng.randint(0, 50) for _ in range(3)))
-                d = ImageDraw.Draw(im); r = rng.uniform(0.22, 0.4) * size
-                cx, cy = rng.uniform(r, size - r), rng.uniform(r, size - r); col = _COLOURS[c]
+                d = ImageDraw.Draw(im)
+                r = rng.uniform(0.22, 0.4) * size
+                cx, cy = rng.uniform(r, size - r), rng.uniform(r, size - r)
+                col = _COLOURS[c]
                 if s == 'square': d.rectangle([cx - r, cy - r, cx + r, cy + r], fill=col)
                 elif s == 'circle': d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=col)
                 elif s == 'triangle': d.polygon([(cx, cy - r), (cx - r, cy + r), (cx + r, cy + r)], fill=col)
                 else:
-                    w = r / 3; d.rectangle([cx - r, cy - w, cx + r, cy + w], fill=col); d.rectangle([cx - w, cy - r, cx + w, cy + r], fill=col)
+                    w = r / 3; d.rectangle([cx - r, cy - w, cx + r, cy + w],
+                                           fill=col); d.rectangle([cx - w, cy - r, cx + w, cy + r], fill=col)
                 pairs.append((im, f'a {c} {s}. It is {c} and shaped like a {s}.'))
     return pairs
 
@@ -364,12 +376,15 @@ def _encode_corpus(encoder: ClipEncoder, texts=None, images=None, batch_size: in
             for a, b in tqdm(_chunks(len(texts), batch_size), desc=f'{desc}: text', disable=not progress, leave=False):
                 parts.append({k: v.cpu() for k, v in encoder.encode_text(texts[a:b]).items()})
             L = max([int(p['mask'].sum(1).max()) for p in parts] + [1])
-            out['text_local'] = torch.cat([p['local'][:, :L] for p in parts]).to(dtype) if parts else torch.zeros(0, L, encoder.embed_dim, dtype=dtype)
-            out['text_mask'] = torch.cat([p['mask'][:, :L] for p in parts]) if parts else torch.zeros(0, L, dtype=torch.bool)
+            out['text_local'] = torch.cat([p['local'][:,
+                                                      :L] for p in parts]).to(dtype) if parts else torch.zeros(0, L, encoder.embed_dim, dtype=dtype)
+            out['text_mask'] = torch.cat([p['mask'][:,
+                                                    :L] for p in parts]) if parts else torch.zeros(0, L, dtype=torch.bool)
             out['text_global'] = torch.cat([p['global'] for p in parts]).to(dtype) if parts else torch.zeros(0, encoder.embed_dim, dtype=dtype)
         if images is not None:
             images = list(images); parts = []
-            for a, b in tqdm(_chunks(len(images), batch_size), desc=f'{desc}: images', disable=not progress, leave=False):
+            for a, b in tqdm(_chunks(len(images), batch_size), desc=f'{desc}: images', disable=not progress,
+                             leave=False):
                 parts.append({k: v.cpu() for k, v in encoder.encode_image(images[a:b]).items()})
             P, D = encoder.n_patches, encoder.embed_dim
             out['image_local'] = torch.cat([p['local'] for p in parts]).to(dtype) if parts else torch.zeros(0, P, D, dtype=dtype)
@@ -386,12 +401,16 @@ def corpus_fingerprint(texts=None, images=None) -> str:
     h = hashlib.sha256()
     if texts is not None:
         h.update(b'T%d|' % len(texts))
-        for t in texts: h.update(str(t).encode('utf-8')); h.update(b'\x00')
+        for t in texts:
+            h.update(str(t).encode('utf-8'))
+            h.update(b'\x00')
     if images is not None:
         h.update(b'I%d|' % len(images))
         for x in images:
             if x is None or (isinstance(x, str) and not x.strip()): h.update(b'<none>')
-            elif isinstance(x, Image.Image): h.update(x.tobytes()); h.update(str(x.size).encode())
+            elif isinstance(x, Image.Image):
+                h.update(x.tobytes())
+                h.update(str(x.size).encode())
             else:
                 p = Path(x)
                 try: h.update(p.read_bytes())
@@ -430,7 +449,8 @@ class FeatureCache:
         from safetensors.torch import save_file
         p = self.path(name, key)
         with atomic_path(p) as tmp:
-            save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata={'key': self._key(key), 'name': name})
+            save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp),
+                      metadata={'key': self._key(key), 'name': name})
         for old in self.root.glob(f'{_slug(name)}.*.safetensors'):     # stale entries of the same name
             if old != p: old.unlink(missing_ok=True)
         return p
@@ -440,7 +460,9 @@ class FeatureCache:
         self.last = 'miss'
         try:
             got = self.load(name, key)
-            if got is not None: self.last = 'hit'; return got
+            if got is not None:
+                self.last = 'hit'
+                return got
         except Exception as e:
             warnings.warn(f"Feature cache file {str(self.path(name, key))!r} is unreadable ({type(e).__name__}: {e}); rebuilding it.")
             self.last = 'rebuilt'
@@ -490,11 +512,14 @@ def augment_text(t: str, rng: random.Random, p_drop: float = 0.3) -> str:
 def zero_shot_retrieval(encoder: ClipEncoder, pairs, batch_size: int = 128) -> dict:
     "Image-to-text retrieval over `pairs` (distinct texts are the gallery): R@1, R@5 and MRR in %, with chance R@1."
     pairs = [p for p in as_pairs(pairs) if p[0] is not None]
-    gallery = sorted(set(t for _, t in pairs)); gi = {t: i for i, t in enumerate(gallery)}
+    gallery = sorted(set(t for _, t in pairs))
+    gi = {t: i for i, t in enumerate(gallery)}
     f = _encode_corpus(encoder, gallery, None, batch_size, progress=False)
     T = F.normalize(f['text_global'], dim=-1)
-    V = F.normalize(_encode_corpus(encoder, None, [p[0] for p in pairs], batch_size, progress=False)['image_global'], dim=-1)
-    S = V @ T.T; gold = torch.tensor([gi[t] for _, t in pairs])
+    V = F.normalize(_encode_corpus(encoder, None, [p[0] for p in pairs], batch_size, progress=False)['image_global'],
+                    dim=-1)
+    S = V @ T.T
+    gold = torch.tensor([gi[t] for _, t in pairs])
     g = S[torch.arange(len(pairs)), gold]
     rank = (S > g[:, None]).sum(1) + 1 + 0.5 * ((S == g[:, None]).sum(1) - 1)   # tie-aware
     return {'R@1': 100 * (rank <= 1).float().mean().item(), 'R@5': 100 * (rank <= 5).float().mean().item(),
@@ -510,7 +535,8 @@ def _train_transform(encoder: ClipEncoder, scale=(0.6, 1.0)):
 # %% ../nbs/api/03_encoders.ipynb #c039s1
 def _soft_clip_loss(logits, target):
     "Symmetric InfoNCE with soft targets (rows of `target` sum to 1; `target` symmetric)."
-    return 0.5 * (torch.sum(-target * F.log_softmax(logits, 1), 1).mean() + torch.sum(-target * F.log_softmax(logits.T, 1), 1).mean())
+    return 0.5 * (torch.sum(-target * F.log_softmax(logits, 1),
+                            1).mean() + torch.sum(-target * F.log_softmax(logits.T, 1), 1).mean())
 
 def pretrain_tiny_clip(items, model_name: str = 'tl-tiny', image_size: int = 32, epochs: int = 30,
                        batch_size: int = 64, lr: float = 2e-3, weight_decay: float = 0.1, holdout: float = 0.1,
@@ -521,7 +547,9 @@ def pretrain_tiny_clip(items, model_name: str = 'tl-tiny', image_size: int = 32,
     pairs = [p for p in as_pairs(items) if p[0] is not None]
     n_noimg = len(items) - len(pairs)
     pics = [load_image(p[0]) for p in pairs]
-    rng = random.Random(seed); order = list(range(len(pairs))); rng.shuffle(order)
+    rng = random.Random(seed)
+    order = list(range(len(pairs)))
+    rng.shuffle(order)
     n_hold = int(round(holdout * len(pairs))) if eval_pairs is None else 0
     held = [pairs[i] for i in order[:n_hold]] if eval_pairs is None else as_pairs(eval_pairs)
     train = [(pics[i], pairs[i][1]) for i in order[n_hold:]]
@@ -529,11 +557,15 @@ def pretrain_tiny_clip(items, model_name: str = 'tl-tiny', image_size: int = 32,
     enc = encoder or ClipEncoder(model_name, pretrained='random', device=device, image_size=image_size)
     before = zero_shot_retrieval(enc, held) if held else {}
     tf = _train_transform(enc)
-    steps_per_epoch = math.ceil(len(train) / batch_size); total = epochs * steps_per_epoch
+    steps_per_epoch = math.ceil(len(train) / batch_size)
+    total = epochs * steps_per_epoch
     opt = torch.optim.AdamW([p for p in enc.model.parameters() if p.requires_grad], lr=lr, weight_decay=weight_decay)
     warm = max(1, total // 10)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
-    g = torch.Generator().manual_seed(seed); losses = []; t0, c0 = time.time(), time.process_time()
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0,
+                                                                 (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
+    g = torch.Generator().manual_seed(seed)
+    losses = []
+    t0, c0 = time.time(), time.process_time()
     enc.train()
     bar = tqdm(total=total, desc='tiny-CLIP pre-training', disable=not progress, leave=False)
     for ep in range(epochs):
@@ -553,9 +585,15 @@ def pretrain_tiny_clip(items, model_name: str = 'tl-tiny', image_size: int = 32,
             if text_text_weight:                                 # a second, shorter view of each text
                 tv2 = F.normalize(enc.model.encode_text(enc.tokenize([augment_text(train[i][1], rng, 0.7) for i in idx])), dim=-1)
                 loss = loss + text_text_weight * _soft_clip_loss(scale * tv2 @ tv.T, target)
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
-            losses.append(loss.item()); bar.update(1); bar.set_postfix(loss=f'{loss.item():.3f}')
-    bar.close(); enc.eval()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+            bar.update(1)
+            bar.set_postfix(loss=f'{loss.item():.3f}')
+    bar.close()
+    enc.eval()
     report = {'model_name': enc.model_name, 'image_size': enc.image_size, 'epochs': epochs, 'steps': len(losses),
               'train_pairs': len(train), 'held_out_pairs': len(held), 'skipped_no_image': n_noimg,
               'wall_s': round(time.time() - t0, 2), 'cpu_s': round(time.process_time() - c0, 2),
@@ -587,7 +625,8 @@ def _as_preset(preset):
 
 def tiny_clip_path(preset, seed: int, data_fingerprint: str = '', model_name: str | None = None) -> Path:
     "Where `tiny_clip` keeps the model for (`preset`, `seed`) and a KB with `data_fingerprint`."
-    p = _as_preset(preset); model_name = model_name or p.clip_model
+    p = _as_preset(preset)
+    model_name = model_name or p.clip_model
     register_tiny_configs()
     spec = {'preset': p.name, 'seed': seed, 'n_entities': p.n_entities, 'image_size': p.image_size,
             'epochs': p.clip_pretrain_epochs, 'model': model_name, 'config': open_clip.get_model_config(model_name),
@@ -641,15 +680,20 @@ def encoder_for_preset(preset=None, seed: int = 0, pretrained=None, device=None,
     return ClipEncoder(p.clip_model, pretrained=None)          # raises, saying how to pass weights
 
 # %% ../nbs/api/03_encoders.ipynb #c053
-def encoder_throughput(encoder: ClipEncoder, n: int = 256, batch_size: int = 64, repeats: int = 3, seed: int = 0) -> dict:
+def encoder_throughput(encoder: ClipEncoder, n: int = 256, batch_size: int = 64, repeats: int = 3,
+                       seed: int = 0) -> dict:
     "Images/s and texts/s of `encode_corpus` on `n` synthetic shape images and descriptions (best of `repeats`)."
     pairs = shapes_dataset(n // 32 + 1, size=encoder.image_size, seed=seed)[:n]
-    imgs = [p[0] for p in pairs]; txts = [p[1] + ' It has a few more facts in its description, like an entity.' for p in pairs]
+    imgs = [p[0] for p in pairs]
+    txts = [p[1] + ' It has a few more facts in its description, like an entity.' for p in pairs]
     _encode_corpus(encoder, txts[:batch_size], imgs[:batch_size], batch_size, progress=False)        # warm-up
     ti = tt = float('inf')
     for _ in range(repeats):
-        t0 = time.perf_counter(); _encode_corpus(encoder, None, imgs, batch_size, progress=False); ti = min(ti, time.perf_counter() - t0)
-        t0 = time.perf_counter(); _encode_corpus(encoder, txts, None, batch_size, progress=False); tt = min(tt, time.perf_counter() - t0)
+        t0 = time.perf_counter(); _encode_corpus(encoder, None, imgs, batch_size,
+                                                 progress=False); ti = min(ti, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        _encode_corpus(encoder, txts, None, batch_size, progress=False)
+        tt = min(tt, time.perf_counter() - t0)
     return {'model': encoder.model_name, 'image_size': encoder.image_size, 'context': encoder.context_length,
             'device': str(encoder.device), 'threads': torch.get_num_threads(), 'batch_size': batch_size, 'n': n,
             'images_per_s': round(n / ti, 1), 'texts_per_s': round(n / tt, 1)}

@@ -27,9 +27,11 @@ def git_commit(root: str | Path | None = None) -> str:
     root = Path(root) if root else (project_root(Path(thinklinker.__file__).resolve().parent) or project_root())
     if root is None: return 'unknown'
     try:
-        c = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=root, capture_output=True, text=True, timeout=10)
+        c = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=root, capture_output=True, text=True,
+                           timeout=10)
         if c.returncode: return 'unknown'
-        d = subprocess.run(['git', 'status', '--porcelain', '--', 'thinklinker', 'nbs'], cwd=root, capture_output=True, text=True, timeout=10)
+        d = subprocess.run(['git', 'status', '--porcelain', '--', 'thinklinker', 'nbs'], cwd=root, capture_output=True,
+                           text=True, timeout=10)
         return c.stdout.strip() + ('+dirty' if d.stdout.strip() else '')
     except (OSError, subprocess.SubprocessError): return 'unknown'
 
@@ -63,7 +65,8 @@ def _simulated(rest, ds, knowledge_rate, hallucination_rate, seed, opts):
                          f"{' (' + str(kj) + ')' if kj else ''}. Offline, without an API key: llm='smollm2' "
                          f"(SmolLM2-135M-Instruct on the CPU, a weak LLM{n}); with a key or a local server: "
                          "'anthropic:<model>' or 'openai:<model>@<url>'")
-    return SimulatedLLM(kj, mentions=ds.mentions(), knowledge_rate=knowledge_rate, hallucination_rate=hallucination_rate, seed=seed)
+    return SimulatedLLM(kj, mentions=ds.mentions(), knowledge_rate=knowledge_rate,
+                        hallucination_rate=hallucination_rate, seed=seed)
 
 # %% ../nbs/api/11_experiment.ipynb #c009s2
 def _smollm2(rest, ds, knowledge_rate, hallucination_rate, seed, opts):
@@ -91,7 +94,8 @@ def make_llm(spec: str, ds=None, knowledge_rate: float = 0.8, hallucination_rate
     'anthropic:<model>' | 'openai:<model>[@<base_url>]'. Remote specs take '?timeout=<s>&retries=<n>' (defaults 60 s, 6: one
     request blocks at most about 7.5 min); their API key's presence is checked here, before any training."""
     f = LLM_BACKENDS.get(spec)
-    if f is not None and not f.remote: return f('', ds, knowledge_rate, hallucination_rate, seed, {})   # a local kind: its bare name
+    if f is not None and not f.remote: return f('', ds, knowledge_rate, hallucination_rate, seed,
+                                                {})   # a local kind: its bare name
     base, opts = _llm_options(spec)
     kind, _, rest = base.partition(':')
     f = LLM_BACKENDS.get(kind)
@@ -140,7 +144,8 @@ def _wikidata_mel(preset: str):
     if not (out / 'melbench_import.json').is_file(): import_melbench(out=out)   # once; the source zip is in ../shared
     return load_dataset(out)
 
-register_dataset('synthmel', lambda preset: __import__('thinklinker.synth', fromlist=['synthmel']).synthmel(preset, seed=0), synthetic=True)
+register_dataset('synthmel', lambda preset: __import__('thinklinker.synth',
+                                                       fromlist=['synthmel']).synthmel(preset, seed=0), synthetic=True)
 register_dataset('wikidata-mel', _wikidata_mel)
 
 # %% ../nbs/api/11_experiment.ipynb #dsr1s2
@@ -196,7 +201,8 @@ class Experiment:
 
     def meta(self, llm: str | None = None) -> dict:
         "Provenance columns of results.csv."
-        return {'preset': self.P.name, 'lr_stage1': self.P.lr_stage1, 'lr_stage2': self.P.lr_stage2, 'dialogue_rounds': self.P.dialogue_rounds,
+        return {'preset': self.P.name, 'lr_stage1': self.P.lr_stage1, 'lr_stage2': self.P.lr_stage2,
+                'dialogue_rounds': self.P.dialogue_rounds,
                 'dataset': 'synthmel' if self.synthetic else str(self.ds.root),
                 'encoder': self.enc.identity, 'encoder_note': self.encoder_note, 'llm': llm or '',
                 'protocol': self.protocol, 'protocol_detail': self.protocol_detail, 'commit': git_commit()}
@@ -227,7 +233,8 @@ class Experiment:
 
     def check_outputs(self, *figures: str, files=()) -> pd.DataFrame:
         "The closing check of an experiment notebook: `results.csv`, each figure's PNG and SVG and each of `files` exist; returns results.csv."
-        paths = [self.out / 'results.csv', *(self.out / f'{s}.{e}' for s in figures for e in ('png', 'svg')), *(self.out / f for f in files)]
+        paths = [self.out / 'results.csv', *(self.out / f'{s}.{e}' for s in figures for e in ('png', 'svg')),
+                 *(self.out / f for f in files)]
         missing = [str(q) for q in paths if not q.exists()]
         if missing: raise AssertionError(f'{self.name}: missing outputs {missing}')
         return pd.read_csv(self.out / 'results.csv')
@@ -248,7 +255,8 @@ def setup_experiment(name: str, preset: str = 'demo', data: str = 'synthmel', cl
     out = Path(out_dir) if out_dir else (outputs_dir('_smoke', name) if P.name == 'smoke' else outputs_dir(name))
     out.mkdir(parents=True, exist_ok=True)
     ds, synthetic = resolve_dataset(data, P.name)
-    P = preset_for(P, '' if synthetic else f'{ds.name} {data}', overrides)   # paper on WikiMEL / WikiDiverse: the paper's settings
+    P = preset_for(P, '' if synthetic else f'{ds.name} {data}',
+                   overrides)   # paper on WikiMEL / WikiDiverse: the paper's settings
     ps = protocol_summary(ds, protocol, P.n_candidates)          # a mixed 'candidates' folder fails here, with counts
     enc = encoder_for_preset(P, seed=0, pretrained=clip_weights, progress=progress)
     note = '' if synthetic or clip_weights is not None else STAND_IN_ENCODER
@@ -277,14 +285,16 @@ def dataset_fingerprint(ds) -> str:
     for e in ds.kb: h.update(json.dumps([e.qid, e.name, e.desc, _image_digest(e.image, root)]).encode())
     for s, ms in ds.splits.items():
         h.update(s.encode())
-        for m in ms: h.update(json.dumps([m.id, m.mention, m.sentence, _image_digest(m.image, root), m.gold, m.candidates]).encode())
+        for m in ms: h.update(json.dumps([m.id, m.mention, m.sentence, _image_digest(m.image, root), m.gold,
+                                          m.candidates]).encode())
     ds._fingerprint = h.hexdigest()[:16]     # once per loaded dataset: images are read once
     return ds._fingerprint
 
 # %% ../nbs/api/11_experiment.ipynb #c014s2
 def _code_hash() -> str:
     from thinklinker import train, trainer, matcher, fusion
-    return hashlib.sha256(''.join(inspect.getsource(m) for m in (trainer, train, matcher, fusion)).encode()).hexdigest()[:12]
+    return hashlib.sha256(''.join(inspect.getsource(m) for m in (trainer, train, matcher,
+                                                                 fusion)).encode()).hexdigest()[:12]
 
 _NOT_IN_KEY = ('progress', 'desc', 'cache', 'ckpt_path')   # train_stage1 arguments that do not change the result
 
@@ -337,7 +347,8 @@ def cached_stage1(exp: Experiment, cfg=None, seed: int = 0, finetune_encoder: bo
     def load(sd, info):
         if finetune_encoder:
             enc.load_state_dict({k[4:]: v for k, v in sd.items() if k.startswith('enc.')})
-            enc.eval(); [p.requires_grad_(False) for p in enc.parameters()]
+            enc.eval()
+            [p.requires_grad_(False) for p in enc.parameters()]
         model = Matcher(cfg).to(enc.device)
         model.load_state_dict({k[4:]: v for k, v in sd.items() if k.startswith('mat.')})
         model.eval()
@@ -345,7 +356,8 @@ def cached_stage1(exp: Experiment, cfg=None, seed: int = 0, finetune_encoder: bo
                                   kw['protocol'])
         src = FeatureSource(exp.ds, enc, finetune=False, progress=False)
         sc = predict_scores(model, src, 'test', cands['test'])
-        return Stage1Result(model, src, cands, FitResult(**info['fit']), evaluate_scores(sc, cands['test'], by_tag=True),
+        return Stage1Result(model, src, cands, FitResult(**info['fit']),
+                            evaluate_scores(sc, cands['test'], by_tag=True),
                             sc, kw['protocol'])
     def state(r):
         sd = {f'mat.{k}': v for k, v in r.model.state_dict().items()}
@@ -363,11 +375,13 @@ def tensor_digest(*named: dict) -> str:
     for d in named:
         for k in sorted(d):
             v = d[k].detach().cpu().contiguous()
-            h.update(f'{k}|{v.dtype}|{tuple(v.shape)}'.encode()); h.update(v.numpy().tobytes() if v.numel() else b'')
+            h.update(f'{k}|{v.dtype}|{tuple(v.shape)}'.encode())
+            h.update(v.numpy().tobytes() if v.numel() else b'')
     return h.hexdigest()[:20]
 
 # %% ../nbs/api/11_experiment.ipynb #c018x1s1
-def stage2_key(exp: Experiment, stage1, answers: dict, seed: int, weighting: str = 'anw', aggregation: str = 'rga', **kw) -> str:
+def stage2_key(exp: Experiment, stage1, answers: dict, seed: int, weighting: str = 'anw', aggregation: str = 'rga',
+               **kw) -> str:
     "The cache key of a stage-2 run on `stage1` (a Stage1Result) with `answers` {split: AnswerFeatures}."
     from thinklinker import infusion
     spec = {'stage1': tensor_digest(stage1.model.state_dict()), 'data': dataset_fingerprint(exp.ds),
@@ -379,7 +393,8 @@ def stage2_key(exp: Experiment, stage1, answers: dict, seed: int, weighting: str
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 # %% ../nbs/api/11_experiment.ipynb #c018x1s2
-def cached_stage2(exp: Experiment, stage1, ds, answers: dict, seed: int = 0, weighting: str = 'anw', aggregation: str = 'rga',
+def cached_stage2(exp: Experiment, stage1, ds, answers: dict, seed: int = 0, weighting: str = 'anw',
+                  aggregation: str = 'rga',
                   cache_dir=None, use_cache: bool = True, **kw):
     "`train_stage2` on `stage1` and `answers`, or the same result loaded from `outputs/cache/stage2/` (`.seconds`, `.cached`)."
     import copy
@@ -387,16 +402,19 @@ def cached_stage2(exp: Experiment, stage1, ds, answers: dict, seed: int = 0, wei
     from thinklinker.train import FitResult, evaluate_scores
     def load(sd, info):
         model = Stage2Model(copy.deepcopy(stage1.model), stage1.src.encoder.embed_dim, weighting, aggregation)
-        model.load_state_dict(sd); model.to(stage1.src.encoder.device).eval()
+        model.load_state_dict(sd)
+        model.to(stage1.src.encoder.device).eval()
         cands = stage1.cands['test']
         sc = stage2_predict(model, stage1.src, 'test', cands, answers['test'] if answers['test'].R else None)
         fit = FitResult(**info['fit']) if info['fit'] is not None else None
         return Stage2Result(model, fit, evaluate_scores(sc, cands, by_tag=True), sc, info['n_without_answers'])
     return _cached_run(Path(cache_dir) if cache_dir else outputs_dir('cache', 'stage2'),
                        stage2_key(exp, stage1, answers, seed, weighting, aggregation, **kw), use_cache, 'stage-2', load,
-                       lambda: train_stage2(stage1, ds, answers, exp.P, weighting=weighting, aggregation=aggregation, seed=seed, **kw),
+                       lambda: train_stage2(stage1, ds, answers, exp.P, weighting=weighting, aggregation=aggregation,
+                                            seed=seed, **kw),
                        lambda r: r.model.state_dict(),
-                       lambda r: {'fit': asdict(r.fit) if r.fit is not None else None, 'n_without_answers': r.n_without_answers,
+                       lambda r: {'fit': asdict(r.fit) if r.fit is not None else None,
+                                  'n_without_answers': r.n_without_answers,
                                   'seed': seed, 'weighting': weighting, 'aggregation': aggregation})
 
 # %% ../nbs/api/11_experiment.ipynb #c022

@@ -51,7 +51,8 @@ class HybridPoolingGate(nn.Module):
         self.gate_kind, n = gate, len(self.paths) * d
         if gate == 'scalar':        # the official code's HPG: see "The official code's HPG" below
             self.gate, self.drop = nn.Linear(n, len(self.paths)), nn.Dropout(dropout)
-            self.out = nn.Sequential(nn.Linear(n, 2 * d), nn.ReLU(), nn.Dropout(dropout), nn.Linear(2 * d, d), nn.LayerNorm(d))
+            self.out = nn.Sequential(nn.Linear(n, 2 * d), nn.ReLU(), nn.Dropout(dropout), nn.Linear(2 * d, d),
+                                     nn.LayerNorm(d))
             return
         if use_attn: self.attn_q, self.attn_k = nn.Linear(d, d), nn.Linear(d, d, bias=False)
         self.gate, self.out = nn.Linear(n, n), nn.Linear(n, d)
@@ -156,7 +157,8 @@ class _ShrunkTensorFusion(nn.Module):
     def forward(self, *xs): return self.tf(*(p(x) for p, x in zip(self.pre, xs)))
 
 # %% ../nbs/api/04_fusion.ipynb #c033r0s1
-def tensor_fusion(in_dims: list[int], out_dim: int, tensor_budget: int | None = None, tensor_dim: int | None = None, **kw) -> nn.Module:
+def tensor_fusion(in_dims: list[int], out_dim: int, tensor_budget: int | None = None, tensor_dim: int | None = None,
+                  **kw) -> nn.Module:
     """`TensorFusion`, or, where its weight exceeds `tensor_budget`, tensor fusion of inputs first projected to the widest
     `td` with (td+1)^M · out_dim ≤ budget (Zadeh et al.'s TFN shrinks each modality with a sub-network before the outer
     product); `tensor_dim` fixes `td`. No budget and no `tensor_dim`: the full tensor, whatever its size."""
@@ -200,7 +202,8 @@ register_fusion('lowrank', lambda dims, o, rank=4, **_: LowRankFusion(dims, o, r
                      + (0 if matmul_only else (len(dims) - 1) * rank * o + (rank - 1) * o),
                 params=lambda dims, o, rank=4, **_: rank * o * sum(d + 1 for d in dims),
                 doc='low-rank fusion (Eq. 14), the paper\'s LFT')
-register_fusion('tensor', lambda dims, o, tensor_budget=None, tensor_dim=None, rank=None, **kw: tensor_fusion(dims, o, tensor_budget, tensor_dim, **kw),
+register_fusion('tensor', lambda dims, o, tensor_budget=None, tensor_dim=None, rank=None,
+                **kw: tensor_fusion(dims, o, tensor_budget, tensor_dim, **kw),
                 macs=lambda dims, o, matmul_only=False, **_: o * math.prod(d + 1 for d in dims)
                      + (0 if matmul_only else sum(math.prod(d + 1 for d in dims[:j]) for j in range(2, len(dims) + 1))),
                 params=lambda dims, o, **_: o * math.prod(d + 1 for d in dims),
@@ -231,7 +234,8 @@ class LowRankFusionOfficial(nn.Module):
         self.rank_weight = nn.Parameter(0.02 * torch.randn(rank))
         self.bias = nn.Parameter(torch.zeros(out_dim))
         self.res = nn.Linear(sum(self.in_dims[i] for i in self.residual), out_dim)
-        nn.init.xavier_normal_(self.res.weight); nn.init.zeros_(self.res.bias)
+        nn.init.xavier_normal_(self.res.weight)
+        nn.init.zeros_(self.res.bias)
         self.norm = nn.LayerNorm(out_dim)
 
     def forward(self, *xs: Tensor) -> Tensor:
@@ -290,5 +294,6 @@ def fusion_cost_table(towers: dict[str, list[int]] = PAPER_TOWERS, out_dim: int 
             for key, v in zip(tot, (n, mv, 2 * mv + out_dim)): tot[key] += v
         rows.append(dict(fusion=kind, tower='all three', inputs=None, params=tot['params'], counted='sum',
                          MACs_per_vector=tot['macs_vec'], MACs_per_pair=tot['macs_pair']))
-    df = pd.DataFrame(rows); df['inputs'] = df['inputs'].astype('Int64')
+    df = pd.DataFrame(rows)
+    df['inputs'] = df['inputs'].astype('Int64')
     return df

@@ -103,7 +103,8 @@ class ResidualGatingAggregation(nn.Module):
     def __init__(self, dim: int, gate_bias: float = -2.0):
         super().__init__()
         self.gate = nn.Linear(2 * dim, dim)
-        nn.init.zeros_(self.gate.weight); nn.init.constant_(self.gate.bias, gate_bias)
+        nn.init.zeros_(self.gate.weight)
+        nn.init.constant_(self.gate.bias, gate_bias)
     def forward(self, U: torch.Tensor, T: torch.Tensor) -> torch.Tensor:
         a = torch.sigmoid(self.gate(torch.cat([U, T], -1)))
         return a * U + (1 - a) * T
@@ -115,7 +116,10 @@ class ConcatAggregation(nn.Module):
     def __init__(self, dim: int):
         super().__init__()
         self.proj = nn.Linear(2 * dim, dim)
-        with torch.no_grad(): self.proj.weight.zero_(); self.proj.weight[:, dim:] = torch.eye(dim); self.proj.bias.zero_()
+        with torch.no_grad():
+            self.proj.weight.zero_()
+            self.proj.weight[:, dim:] = torch.eye(dim)
+            self.proj.bias.zero_()
     def forward(self, U, T): return self.proj(torch.cat([U, T], -1))
 
 # %% ../nbs/api/10_infusion.ipynb #inf05s3
@@ -223,7 +227,8 @@ class AnswerFeatures:
 # %% ../nbs/api/10_infusion.ipynb #c016s1a
 ANSWER_FORMATS = ('answer', 'official')
 
-def answer_texts(records, mention_ids: list, R: int, answer_format: str = 'answer', mentions: dict | None = None) -> dict:
+def answer_texts(records, mention_ids: list, R: int, answer_format: str = 'answer',
+                 mentions: dict | None = None) -> dict:
     """{(mention id, round): text to encode} for rounds 1..R. 'answer': the answer alone, a round without one left out;
     'official' (the official code's `build_enhance_texts`): `mention. answer`, and a round without an answer filled
     with `mention. sentence` (`mentions`: id -> Mention)."""
@@ -252,7 +257,8 @@ def answer_features(records, mention_ids: list, R: int, encoder, cache=None, bat
     N = len(mention_ids)
     if R == 0 or not texts:
         z = {'text_global': torch.zeros(N, max(R, 1), D), 'text_local': torch.zeros(N, max(R, 1), 1, D),
-             'text_mask': torch.zeros(N, max(R, 1), 1, dtype=torch.bool), 'present': torch.zeros(N, max(R, 1), dtype=torch.bool)}
+             'text_mask': torch.zeros(N, max(R, 1), 1,
+                                      dtype=torch.bool), 'present': torch.zeros(N, max(R, 1), dtype=torch.bool)}
         return AnswerFeatures(z, N, R)
     with torch.no_grad():
         f = encode_corpus(encoder, texts, None, batch_size=batch_size, cache=cache, name=name, progress=progress)
@@ -262,8 +268,10 @@ def answer_features(records, mention_ids: list, R: int, encoder, cache=None, bat
         for rd in range(1, R + 1):
             t = by.get((str(mid), rd))
             if t is not None: idx[i, rd - 1] = row[t]
-    present = idx >= 0; j = idx.clamp(min=0)
-    feats = {'text_global': f['text_global'][j] * present[..., None], 'text_local': f['text_local'][j] * present[..., None, None],
+    present = idx >= 0
+    j = idx.clamp(min=0)
+    feats = {'text_global': f['text_global'][j] * present[..., None],
+             'text_local': f['text_local'][j] * present[..., None, None],
              'text_mask': f['text_mask'][j] & present[..., None], 'present': present}
     return AnswerFeatures(feats, int((~present.any(1)).sum()), R)
 
@@ -288,7 +296,8 @@ def stage2_predict(model: Stage2Model, src, split, cands, ans, batch_size: int =
 @torch.no_grad()
 def answer_weights(model: Stage2Model, src, split, cands, ans: AnswerFeatures) -> torch.Tensor:
     "ANW weights ω [N,R] of every mention of `split` (the model's training mode is left as it was)."
-    was = model.training; model.eval()
+    was = model.training
+    model.eval()
     try:
         men = src.get(split, torch.arange(len(cands.gold)))
         return model.infusion(men, {k: v.to(men['text_global'].device) for k, v in ans.feats.items()})[1].cpu()
@@ -314,7 +323,8 @@ def train_stage2(stage1, ds, answers: dict, preset, *, weighting: str = 'anw', a
     src.finetune = False
     for p in src.encoder.parameters(): p.requires_grad_(False)
     R = answers['train'].R
-    model = Stage2Model(copy.deepcopy(stage1.model), src.encoder.embed_dim, weighting, aggregation).to(src.encoder.device)
+    model = Stage2Model(copy.deepcopy(stage1.model), src.encoder.embed_dim, weighting,
+                        aggregation).to(src.encoder.device)
     n_without = {s: a.n_without for s, a in answers.items()}
     if R == 0:                        # stage 1 exactly
         sc = stage2_predict(model, src, 'test', cands['test'], None)

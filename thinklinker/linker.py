@@ -53,11 +53,13 @@ def entity_index(matcher: Matcher, feats: dict, chunk: int = 4096) -> dict:
 
 # %% ../nbs/api/15_linker.ipynb #c011
 def _dump(path: Path, obj):
-    with atomic_path(path) as tmp: Path(tmp).write_text(json.dumps(obj, indent=1, ensure_ascii=False, default=str) + '\n')
+    with atomic_path(path) as tmp: Path(tmp).write_text(json.dumps(obj, indent=1, ensure_ascii=False,
+                                                                   default=str) + '\n')
 
 def _save_tensors(path: Path, sd: dict):
     "Tensors to safetensors, through `atomic_path` (which also gives the file the umask's mode)."
-    with atomic_path(path, suffix='.safetensors') as tmp: save_file({k: v.detach().cpu().contiguous() for k, v in sd.items()}, str(tmp))
+    with atomic_path(path, suffix='.safetensors') as tmp: save_file({k: v.detach().cpu().contiguous() for k,
+                                                                     v in sd.items()}, str(tmp))
 
 def _encoder_entry(encoder, folder: Path, copy_encoder: bool) -> dict:
     "The encoder's identity; its weights by path (file hash + weights hash), or copied into `folder`."
@@ -117,7 +119,8 @@ def save_linker(path, stage1, ds, preset, stage2=None, rounds: int | None = None
 def verify_linker(path, check_versions: bool = True) -> dict:
     "The manifest of the linker folder `path`, after checking format, versions and every file's SHA-256 (LinkerError if not)."
     import thinklinker
-    path = Path(path); mp = path / MANIFEST
+    path = Path(path)
+    mp = path / MANIFEST
     if not mp.is_file(): raise LinkerError(f'{path}: not a linker folder (no {MANIFEST}); save one with save_linker')
     try: man = json.loads(mp.read_text(encoding='utf-8'))
     except json.JSONDecodeError as e: raise LinkerError(f'{mp}: not valid JSON ({e.msg}, line {e.lineno})') from None
@@ -128,7 +131,8 @@ def verify_linker(path, check_versions: bool = True) -> dict:
     if saved != thinklinker.__version__:
         msg = f'{mp}: saved with thinklinker {saved}, this is {thinklinker.__version__}'
         if check_versions: raise LinkerError(msg + '; pass check_versions=False to load it anyway')
-        import warnings; warnings.warn(msg)
+        import warnings
+        warnings.warn(msg)
     for name, meta in man.get('files', {}).items():
         f = path / name
         if not f.is_file(): raise LinkerError(f'{path}: file {name} listed in {MANIFEST} is missing')
@@ -140,7 +144,8 @@ def verify_linker(path, check_versions: bool = True) -> dict:
 def _load_encoder(entry: dict, folder: Path, device=None):
     "The encoder of a linker: from its copied file or its recorded path, checked against the recorded hashes."
     from thinklinker.encoders import ClipEncoder
-    w = Path(entry['weights']); w = w if w.is_absolute() else folder / w
+    w = Path(entry['weights'])
+    w = w if w.is_absolute() else folder / w
     if not w.is_file():
         raise LinkerError(f"{folder}: the encoder's weights {w} are missing; put the file back, or save the linker "
                           f"with copy_encoder=True")
@@ -154,7 +159,8 @@ def _load_encoder(entry: dict, folder: Path, device=None):
     return enc.eval()
 
 # %% ../nbs/api/15_linker.ipynb #c018
-def make_query(sentence: str, mention: str, image=None, id: str = 'query', on_bad_image: str = 'error') -> SimpleNamespace:
+def make_query(sentence: str, mention: str, image=None, id: str = 'query',
+               on_bad_image: str = 'error') -> SimpleNamespace:
     "A checked mention to link: (`id`, `mention`, `sentence`, `image` or None, its decoded `pixels`, `notes`)."
     from thinklinker.encoders import load_image
     mention, sentence, notes = (mention or '').strip(), (sentence or '').strip(), []
@@ -165,7 +171,8 @@ def make_query(sentence: str, mention: str, image=None, id: str = 'query', on_ba
     try: pixels = load_image(image)                            # read once, here: the encoder gets the decoded image
     except ValueError as e:
         if on_bad_image != 'placeholder': raise LinkerError(f'{id}: {e}') from None
-        notes.append(f'image {str(image)!r} unreadable: linked without an image'); image = pixels = None
+        notes.append(f'image {str(image)!r} unreadable: linked without an image')
+        image = pixels = None
     return SimpleNamespace(id=str(id), mention=mention, sentence=sentence, image=image, pixels=pixels, gold=None,
                            candidates=None, tags=(), notes=notes)
 
@@ -217,7 +224,8 @@ def format_result(r: LinkResult) -> str:
 # %% ../nbs/api/15_linker.ipynb #c023
 class Linker:
     "A loaded linker: encoder, stage-1 matcher, optional stage-2 model, KB, entity features and entity index."
-    def __init__(self, path, config: dict, manifest: dict, encoder, stage1: Matcher, stage2, kb: list, feats: dict | None,
+    def __init__(self, path, config: dict, manifest: dict, encoder, stage1: Matcher, stage2, kb: list,
+                 feats: dict | None,
                  index: dict, knowledge: dict | None = None):
         self.path, self.config, self.manifest, self.encoder = Path(path), config, manifest, encoder
         self.stage1, self.stage2, self.kb, self.feats, self.index, self.knowledge = stage1, stage2, kb, feats, index, knowledge
@@ -233,16 +241,20 @@ class Linker:
 def _load(cls, path, device=None, check_versions: bool = True) -> Linker:
     "The linker saved in folder `path`, every file checked first (`verify_linker`); nothing is unpickled."
     from thinklinker.infusion import Stage2Model
-    path = Path(path); man = verify_linker(path, check_versions)
+    path = Path(path)
+    man = verify_linker(path, check_versions)
     cfg = json.loads((path / 'config.json').read_text(encoding='utf-8'))
     enc = _load_encoder(cfg['encoder'], path, device)
     mcfg = MatcherConfig(**cfg['matcher'])
-    m1 = Matcher(mcfg); m1.load_state_dict(load_file(str(path / 'stage1.safetensors'))); m1.to(enc.device).eval()
+    m1 = Matcher(mcfg)
+    m1.load_state_dict(load_file(str(path / 'stage1.safetensors')))
+    m1.to(enc.device).eval()
     m2 = None
     if cfg.get('stage2'):
         s = cfg['stage2']
         m2 = Stage2Model(Matcher(mcfg), s['dim'], s['weighting'], s['aggregation'])
-        m2.load_state_dict(load_file(str(path / 'stage2.safetensors'))); m2.to(enc.device).eval()
+        m2.load_state_dict(load_file(str(path / 'stage2.safetensors')))
+        m2.to(enc.device).eval()
     kb = [Entity(i, e['qid'], e['name'], e['desc'], Path(e['image']) if e.get('image') else None)
           for i, e in enumerate(json.loads((path / 'kb.json').read_text(encoding='utf-8')))]
     kj = path / 'knowledge.json'
@@ -329,7 +341,8 @@ def _stage2_rounds(self, qs, feats, ranked: list, rounds: int, llm, k: int, cach
         for i, q in enumerate(qs):
             rec = by.get((q.id, rd))
             if rec is None: continue                           # fewer candidates than rounds
-            out[i].append({'round': rd, 'candidate': rec['candidate'], 'candidate_name': self.kb[int(cand[i, rd - 1])].name,
+            out[i].append({'round': rd, 'candidate': rec['candidate'],
+                           'candidate_name': self.kb[int(cand[i, rd - 1])].name,
                            'question': rec['question'], 'answer': rec['answer'], 'flags': rec['flags'],
                            'ranking': self._top(*_ranked(s[i], cand[i]), k)})
     return out
@@ -359,7 +372,8 @@ def _link_many(self, items, k: int = 5, rounds: int | None = None, llm=None, can
     ms = (time.perf_counter() - t0) * 1000 / max(1, len(qs))
     dial = self._stage2_rounds(qs, feats, ranked, int(rounds), llm, k, cache) if rounds else [[] for _ in qs]
     what = f"{'name' if rows is not None else 'whole-KB'} candidates ({allrows.shape[1]} of {len(self.kb)} entities)"
-    return [LinkResult(q.id, q.mention, q.sentence, str(q.image) if q.image is not None and not hasattr(q.image, 'convert')
+    return [LinkResult(q.id, q.mention, q.sentence,
+                       str(q.image) if q.image is not None and not hasattr(q.image, 'convert')
                        else ('(PIL image)' if q.image is not None else None), self._top(*ranked[i], k), dial[i], what,
                        q.notes, round(ms, 2)) for i, q in enumerate(qs)]
 
@@ -372,7 +386,8 @@ def _link(self, sentence: str, mention: str, image=None, k: int = 5, rounds: int
 Linker.link_many, Linker.link = _link_many, _link
 
 # %% ../nbs/api/15_linker.ipynb #c041
-def save_pipeline_linker(exp, seed: int, path=None, copy_encoder: bool = False, llm: str = 'simulated', **pipeline) -> Path:
+def save_pipeline_linker(exp, seed: int, path=None, copy_encoder: bool = False, llm: str = 'simulated',
+                         **pipeline) -> Path:
     "Save the linker of `runs.run_pipeline(exp, seed, llm=llm, **pipeline)` (stages from their caches) to `exp.out/linker-s<seed>`."
     from thinklinker.runs import run_pipeline
     r = run_pipeline(exp, seed, llm=llm, **pipeline)
@@ -388,7 +403,8 @@ def demo_linker(preset: str = 'demo', seed: int = 0, progress: bool = True) -> L
     from thinklinker.config import status
     from thinklinker.runs import unit_experiment
     P = get_preset(preset)
-    path = (outputs_dir('_smoke', 'main_results') if P.name == 'smoke' else outputs_dir('main_results')) / f'linker-s{seed}'
+    path = (outputs_dir('_smoke',
+                        'main_results') if P.name == 'smoke' else outputs_dir('main_results')) / f'linker-s{seed}'
     if not (path / MANIFEST).is_file():
         if progress: status(f'no linker in {path}: training it once ({P.name} preset; minutes on a CPU for demo)')
         save_pipeline_linker(unit_experiment('main_results', seed, P.name), seed, path)
@@ -409,7 +425,8 @@ def link_latency(linker: Linker, n: int = 100, warm: int = 5, candidates: str | 
     ts.sort()
     return {'entities': len(linker.kb), 'candidates': candidates or linker.config['candidates']['mode'], 'n': n,
             'median_ms': round(statistics.median(ts), 2), 'p90_ms': round(ts[int(0.9 * (len(ts) - 1))], 2),
-            'mean_ms': round(statistics.fmean(ts), 2), 'threads': torch.get_num_threads(), 'device': str(linker.encoder.device)}
+            'mean_ms': round(statistics.fmean(ts),
+                             2), 'threads': torch.get_num_threads(), 'device': str(linker.encoder.device)}
 
 # %% ../nbs/api/15_linker.ipynb #c046
 def _with_random_index(self, n: int, seed: int = 0) -> Linker:
@@ -469,15 +486,18 @@ class LinkerWidget:
         self.sentence = W.Text(description='Sentence', layout=W.Layout(width='70%')).add_class('tl-sentence')
         self.mention = W.Text(description='Mention').add_class('tl-mention')
         self.image = W.FileUpload(accept='image/*', multiple=False, description='mention image').add_class('tl-image')
-        opts = [('none: stage 1 only', '')] + [(s, s) for s in dict.fromkeys([*(llms if R else ()), *([llm] if llm else [])])]
+        opts = [('none: stage 1 only', '')] + [(s,
+                                                s) for s in dict.fromkeys([*(llms if R else ()), *([llm] if llm else [])])]
         self.llm = W.Dropdown(options=opts, value=llm if R and llm else '', description='LLM').add_class('tl-llm')
-        self.rounds = W.BoundedIntText(value=R if rounds is None else rounds, min=0, max=max(R, 0) + 2, description='rounds',
+        self.rounds = W.BoundedIntText(value=R if rounds is None else rounds, min=0, max=max(R, 0) + 2,
+                                       description='rounds',
                                        layout=W.Layout(width='160px')).add_class('tl-rounds')
         self.button = W.Button(description='Link', button_style='primary').add_class('tl-link')
         self.view, self.status = W.HTML().add_class('tl-view'), W.HTML().add_class('tl-status')
         self.button.on_click(lambda b: self.run())
         self.widget = W.VBox([W.HBox([self.sentence]), W.HBox([self.mention, self.image]),
-                              W.HBox([self.llm, self.rounds, self.button]), self.status, self.view]).add_class('tl-linker')
+                              W.HBox([self.llm, self.rounds,
+                                      self.button]), self.status, self.view]).add_class('tl-linker')
 
     def _ipython_display_(self):
         from IPython.display import display
@@ -519,8 +539,12 @@ def _jsonl_items(path: Path) -> list:
     for i, line in enumerate(path.read_text(encoding='utf-8').splitlines(), 1):
         if not line.strip(): continue
         try: d = json.loads(line)
-        except json.JSONDecodeError as e: out.append(f'{path}: line {i}: not valid JSON ({e.msg})'); continue
-        if not isinstance(d, dict): out.append(f'{path}: line {i}: expected an object with "sentence" and "mention"'); continue
+        except json.JSONDecodeError as e:
+            out.append(f'{path}: line {i}: not valid JSON ({e.msg})')
+            continue
+        if not isinstance(d, dict):
+            out.append(f'{path}: line {i}: expected an object with "sentence" and "mention"')
+            continue
         if d.get('image') and not Path(d['image']).is_absolute(): d['image'] = str(path.parent / d['image'])
         out.append({**d, 'id': str(d.get('id', f'line-{i}'))})
     return out

@@ -105,7 +105,8 @@ class RateGate:
         if d > 0: time.sleep(d)
 
 # %% ../nbs/api/08_llm.ipynb #c008s5
-def call_with_retries(fn, max_retries=6, base_delay=0.5, max_delay=60.0, gate: RateGate | None = None, stats: dict | None = None):
+def call_with_retries(fn, max_retries=6, base_delay=0.5, max_delay=60.0, gate: RateGate | None = None,
+                      stats: dict | None = None):
     "Call `fn()`; on a retryable error wait (server's retry-after, else backoff with jitter) and retry; `.attempts` on the raised error."
     for attempt in range(max_retries + 1):
         if gate is not None: gate.wait()
@@ -119,7 +120,8 @@ def call_with_retries(fn, max_retries=6, base_delay=0.5, max_delay=60.0, gate: R
             if st == 429 and gate is not None: gate.close_until(time.monotonic() + delay)
             if stats is not None:
                 with _STATS_LOCK: stats['retries'] = stats.get('retries', 0) + 1
-            log.warning('LLM call failed (%s %s); retry %d/%d in %.2fs', type(e).__name__, st, attempt + 1, max_retries, delay)
+            log.warning('LLM call failed (%s %s); retry %d/%d in %.2fs', type(e).__name__, st, attempt + 1,
+                        max_retries, delay)
             time.sleep(delay)
 
 # %% ../nbs/api/08_llm.ipynb #c011
@@ -157,7 +159,8 @@ class RemoteBackend(Backend):
 class AnthropicBackend(RemoteBackend):
     "Claude via the `anthropic` SDK; key from `$ANTHROPIC_API_KEY` only (checked when built)."
     name, default_url = 'anthropic', 'https://api.anthropic.com'
-    def __init__(self, model: str = 'claude-haiku-4-5', base_url: str | None = None, api_key_env: str = 'ANTHROPIC_API_KEY',
+    def __init__(self, model: str = 'claude-haiku-4-5', base_url: str | None = None,
+                 api_key_env: str = 'ANTHROPIC_API_KEY',
                  max_retries: int = 6, timeout: float = 60.0, cache_system: bool = True, base_delay: float = 0.5,
                  send_temperature: bool = False, batch_poll_s: float = 30.0):
         self._setup(model, base_url, api_key_env, True, max_retries, timeout, base_delay)
@@ -193,7 +196,8 @@ class AnthropicBackend(RemoteBackend):
             raise MalformedAnswer(f'not a Messages response: {type(msg).__name__} {str(msg)[:80]!r}')
         text = ''.join(getattr(b, 'text', '') or '' for b in content if getattr(b, 'type', '') == 'text')
         if not text.strip(): raise MalformedAnswer(f'no text in the answer (content {str(content)[:80]})')
-        return Completion(text=text, input_tokens=getattr(u, 'input_tokens', 0) or 0, output_tokens=getattr(u, 'output_tokens', 0) or 0,
+        return Completion(text=text, input_tokens=getattr(u, 'input_tokens', 0) or 0,
+                          output_tokens=getattr(u, 'output_tokens', 0) or 0,
                           cache_read_tokens=getattr(u, 'cache_read_input_tokens', None) or 0,
                           cache_write_tokens=getattr(u, 'cache_creation_input_tokens', None) or 0,
                           stop_reason=getattr(msg, 'stop_reason', None))
@@ -202,10 +206,12 @@ class AnthropicBackend(RemoteBackend):
         p = self._params(system, user, decoding)
         return self._call(lambda: self._to_completion(self._create(p)))
 
-    def complete_batch(self, requests: list[tuple[str, str, dict]], poll_s: float | None = None, max_wait_s: float = 86400.0) -> list[Completion]:
+    def complete_batch(self, requests: list[tuple[str, str, dict]], poll_s: float | None = None,
+                       max_wait_s: float = 86400.0) -> list[Completion]:
         "Many `(system, user, decoding)` requests through the Message Batches API; results in request order."
         poll_s = self.batch_poll_s if poll_s is None else poll_s
-        reqs = [{'custom_id': f'r{i}', 'params': self._params(s, u, self.decoding(**d))} for i, (s, u, d) in enumerate(requests)]
+        reqs = [{'custom_id': f'r{i}', 'params': self._params(s, u, self.decoding(**d))} for i,
+                (s, u, d) in enumerate(requests)]
         batch = self._call(lambda: self.client.messages.batches.create(requests=reqs))
         t0 = time.monotonic()
         while batch.processing_status != 'ended':
@@ -222,7 +228,8 @@ class AnthropicBackend(RemoteBackend):
                 out[i] = c
         missing = [i for i, c in enumerate(out) if c is None]
         if missing:   # errored / expired / canceled: fall back to one call each
-            log.warning('message batch %s: %d of %d requests did not succeed; sending them singly', batch.id, len(missing), len(out))
+            log.warning('message batch %s: %d of %d requests did not succeed; sending them singly', batch.id,
+                        len(missing), len(out))
             for i in missing: out[i] = self.complete(*requests[i][:2], **requests[i][2])
         return out
 
@@ -230,7 +237,8 @@ class AnthropicBackend(RemoteBackend):
 class OpenAICompatBackend(RemoteBackend):
     "Chat completions via the `openai` SDK at any `base_url`; key from `$<api_key_env>` (checked when built if `key_required`)."
     name, default_url = 'openai-compat', 'https://api.openai.com/v1'
-    def __init__(self, model: str, base_url: str | None = None, api_key_env: str = 'OPENAI_API_KEY', key_required: bool = True,
+    def __init__(self, model: str, base_url: str | None = None, api_key_env: str = 'OPENAI_API_KEY',
+                 key_required: bool = True,
                  max_retries: int = 6, timeout: float = 60.0, base_delay: float = 0.5):
         self._setup(model, base_url, api_key_env, key_required, max_retries, timeout, base_delay)
 
@@ -254,7 +262,8 @@ class OpenAICompatBackend(RemoteBackend):
         if not text.strip(): raise MalformedAnswer(f'no text in the first choice ({str(choices[0])[:80]})')
         u = getattr(r, 'usage', None)
         return Completion(text=text, input_tokens=getattr(u, 'prompt_tokens', 0) or 0,
-                          output_tokens=getattr(u, 'completion_tokens', 0) or 0, stop_reason=getattr(choices[0], 'finish_reason', None))
+                          output_tokens=getattr(u, 'completion_tokens',
+                                                0) or 0, stop_reason=getattr(choices[0], 'finish_reason', None))
 
     def _complete(self, system, user, decoding):
         p = dict(model=self.model, messages=[{'role': 'system', 'content': system}, {'role': 'user', 'content': user}],
@@ -282,7 +291,8 @@ class TransformersBackend(Backend):
         self.path = Path(path) if path is not None else smollm2_path()
         self.model = self.path.name
         self.device, self.num_threads = device, num_threads
-        self._tok = self._lm = None; self._lock = threading.Lock()
+        self._tok = self._lm = None
+        self._lock = threading.Lock()
 
     def load(self):
         "Load tokenizer and model (once)."
@@ -305,7 +315,8 @@ class TransformersBackend(Backend):
         with self._lock:
             self.load()
             msgs = [{'role': 'system', 'content': system}, {'role': 'user', 'content': user}]
-            enc = self._tok.apply_chat_template(msgs, add_generation_prompt=True, return_tensors='pt', return_dict=True).to(self.device)
+            enc = self._tok.apply_chat_template(msgs, add_generation_prompt=True, return_tensors='pt',
+                                                return_dict=True).to(self.device)
             with torch.no_grad():
                 out = self._lm.generate(**enc, max_new_tokens=int(decoding['max_tokens']), do_sample=False,
                                         pad_token_id=self._tok.pad_token_id or self._tok.eos_token_id)
@@ -462,24 +473,30 @@ class ResponseCache:
         c = getattr(self._local, 'conn', None)
         if c is None or getattr(self._local, 'pid', None) != os.getpid():
             c = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-            c.execute('PRAGMA journal_mode=WAL'); c.execute('PRAGMA synchronous=NORMAL'); c.execute('PRAGMA busy_timeout=60000')
+            c.execute('PRAGMA journal_mode=WAL')
+            c.execute('PRAGMA synchronous=NORMAL')
+            c.execute('PRAGMA busy_timeout=60000')
             self._local.conn, self._local.pid = c, os.getpid()
         return c
 
     def get(self, key: str) -> Completion | None:
         r = self._conn().execute('SELECT text, input_tokens, output_tokens, backend, model, meta FROM responses WHERE key=?', (key,)).fetchone()
         if r is None: return None
-        return Completion(text=r[0], input_tokens=r[1], output_tokens=r[2], cached=True, backend=r[3], model=r[4], meta=json.loads(r[5] or '{}'))
+        return Completion(text=r[0], input_tokens=r[1], output_tokens=r[2], cached=True, backend=r[3], model=r[4],
+                          meta=json.loads(r[5] or '{}'))
 
     def put(self, key: str, c: Completion, version: str, decoding: dict, system: str, user: str):
         self._conn().execute('INSERT OR IGNORE INTO responses VALUES (?,?,?,?,?,?,?,?,?,?,?,?)',
-                             (key, c.backend, c.model, version, json.dumps(decoding, sort_keys=True), system, user, c.text,
+                             (key, c.backend, c.model, version, json.dumps(decoding, sort_keys=True), system, user,
+                              c.text,
                               c.input_tokens, c.output_tokens, json.dumps(c.meta, default=str), time.time()))
 
     def __len__(self): return self._conn().execute('SELECT COUNT(*) FROM responses').fetchone()[0]
     def close(self):
         c = getattr(self._local, 'conn', None)
-        if c is not None: c.close(); self._local.conn = None
+        if c is not None:
+            c.close()
+            self._local.conn = None
 
 # %% ../nbs/api/08_llm.ipynb #c025
 @dataclass(frozen=True)
@@ -527,23 +544,33 @@ class Usage:
 # %% ../nbs/api/08_llm.ipynb #c025s3
 class LLM:
     "A backend with a persistent cache, per-run accounting and bounded concurrency."
-    def __init__(self, backend: Backend, cache: ResponseCache | str | Path | None = None, prices: dict[str, Price] | None = None):
+    def __init__(self, backend: Backend, cache: ResponseCache | str | Path | None = None,
+                 prices: dict[str, Price] | None = None):
         self.backend = backend
         self.cache = ResponseCache(cache) if isinstance(cache, (str, Path)) else cache
         self.prices, self.usage = prices, Usage()
         self._lock, self._inflight, self._memo = threading.Lock(), {}, {}
 
     def key(self, r: Request) -> str:
-        return cache_key(self.backend.name, self.backend.model, self.backend.decoding(**r.decoding), r.version, r.system, r.user, r.scope)
+        return cache_key(self.backend.name, self.backend.model, self.backend.decoding(**r.decoding), r.version,
+                         r.system, r.user, r.scope)
 
     def _account(self, c: Completion, kind: str):
         with self._lock:
             u = self.usage
-            u.requested_input_tokens += c.input_tokens; u.requested_output_tokens += c.output_tokens
-            if kind == 'hit': u.cache_hits += 1; return
-            if kind == 'shared': u.shared += 1; return
-            u.calls += 1; u.input_tokens += c.input_tokens; u.output_tokens += c.output_tokens
-            u.cache_read_tokens += c.cache_read_tokens; u.cache_write_tokens += c.cache_write_tokens
+            u.requested_input_tokens += c.input_tokens
+            u.requested_output_tokens += c.output_tokens
+            if kind == 'hit':
+                u.cache_hits += 1
+                return
+            if kind == 'shared':
+                u.shared += 1
+                return
+            u.calls += 1
+            u.input_tokens += c.input_tokens
+            u.output_tokens += c.output_tokens
+            u.cache_read_tokens += c.cache_read_tokens
+            u.cache_write_tokens += c.cache_write_tokens
             u.retries = getattr(self.backend, 'stats', {}).get('retries', 0)
             p = (self.prices or {}).get(self.backend.model)
             if p is not None:
@@ -566,18 +593,24 @@ class LLM:
             done = self._memo.get(k)
             fut, owner = self._inflight.get(k), False
             if done is not None: fut = done
-            elif fut is None: fut, owner = Future(), True; self._inflight[k] = fut
+            elif fut is None:
+                fut, owner = Future(), True
+                self._inflight[k] = fut
         if not owner:
             c = fut.result(); self._account(c, 'shared'); return c
         try:
             c = self.backend.complete(r.system, r.user, **r.decoding)
-            self._store(k, r, c); self._account(c, 'call')
+            self._store(k, r, c)
+            self._account(c, 'call')
             fut.set_result(c)
-            with self._lock: self._memo[k] = fut; self._inflight.pop(k, None)   # asked once per run, cache or not
+            with self._lock:
+                self._memo[k] = fut
+                self._inflight.pop(k, None)   # asked once per run, cache or not
             return c
         except BaseException as e:
             with self._lock: self._inflight.pop(k, None)
-            fut.set_exception(e); raise
+            fut.set_exception(e)
+            raise
 
     def complete(self, system: str, user: str, version: str = '', scope: str = '', **decoding) -> Completion:
         "Like `Backend.complete`, through the cache."
@@ -607,12 +640,15 @@ class LLM:
         out, todo = [None] * len(requests), {}
         for i, (k, r) in enumerate(zip(keys, requests)):
             hit = self.cache.get(k) if self.cache is not None else None
-            if hit is not None: out[i] = hit; self._account(hit, 'hit')
+            if hit is not None:
+                out[i] = hit
+                self._account(hit, 'hit')
             elif k in todo: todo[k].append(i)
             else: todo[k] = [i]
         if todo:
             firsts = [v[0] for v in todo.values()]
-            res = self.backend.complete_batch([(requests[i].system, requests[i].user, requests[i].decoding) for i in firsts])
+            res = self.backend.complete_batch([(requests[i].system, requests[i].user,
+                                                requests[i].decoding) for i in firsts])
             for (k, idx), c in zip(todo.items(), res):
                 self._store(k, requests[idx[0]], c); self._account(c, 'call')
                 for j, i in enumerate(idx):

@@ -69,7 +69,8 @@ FEATURE_KEYS = ('text_local', 'text_mask', 'text_global', 'image_local', 'image_
 
 def _fuser(cfg: MatcherConfig, in_dims: list[int]) -> nn.Module:
     "The tower fusing `in_dims` into `cfg.d`: the registered fusion `cfg.fusion` (`thinklinker.fusion.FUSIONS`) with the config's values."
-    return make_fusion(cfg.fusion, in_dims, cfg.d, rank=cfg.rank, tensor_budget=cfg.tensor_budget, tensor_dim=cfg.tensor_dim)
+    return make_fusion(cfg.fusion, in_dims, cfg.d, rank=cfg.rank, tensor_budget=cfg.tensor_budget,
+                       tensor_dim=cfg.tensor_dim)
 
 # %% ../nbs/api/05_matcher.ipynb #c009s1
 class Matcher(nn.Module):
@@ -85,11 +86,14 @@ class Matcher(nn.Module):
             # w/o global: HPG's attention is conditioned on a learned query instead of the global vector
             self.hpg_query = nn.ParameterDict({m: nn.Parameter(0.02 * torch.randn(c.d)) for m in mods})
         if c.use_local:
-            self.hpg = nn.ModuleDict({m: HybridPoolingGate(c.d, use_max=c.hpg_max, use_mean=c.hpg_mean, use_attn=c.hpg_attn,
+            self.hpg = nn.ModuleDict({m: HybridPoolingGate(c.d, use_max=c.hpg_max, use_mean=c.hpg_mean,
+                                                           use_attn=c.hpg_attn,
                                                           gate=c.hpg_gate, dropout=c.dropout) for m in mods})
         if 'v' in mods:
-            self.no_image = nn.ParameterDict({'local': nn.Parameter(torch.zeros(c.d)), 'global': nn.Parameter(torch.zeros(c.d))})
-            nn.init.normal_(self.no_image['local'], std=0.02); nn.init.normal_(self.no_image['global'], std=0.02)
+            self.no_image = nn.ParameterDict({'local': nn.Parameter(torch.zeros(c.d)),
+                                              'global': nn.Parameter(torch.zeros(c.d))})
+            nn.init.normal_(self.no_image['local'], std=0.02)
+            nn.init.normal_(self.no_image['global'], std=0.02)
         self._pool_dim = {m: self._out_dim(self.hpg[m]) for m in mods} if c.use_local else {}
         def ins(m): return ([self._pool_dim[m]] if c.use_local else []) + ([c.d] if c.use_global else [])
         towers = {}
@@ -105,7 +109,8 @@ class Matcher(nn.Module):
         d = getattr(hpg, 'out_dim', None)
         if d is None:
             with torch.no_grad():
-                d = hpg(torch.zeros(1, 2, self.cfg.d), torch.ones(1, 2, dtype=torch.bool), torch.zeros(1, self.cfg.d)).shape[-1]
+                d = hpg(torch.zeros(1, 2, self.cfg.d), torch.ones(1, 2, dtype=torch.bool),
+                        torch.zeros(1, self.cfg.d)).shape[-1]
         return int(d)
 
     @property

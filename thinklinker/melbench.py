@@ -46,15 +46,18 @@ def _read_melbench(source: Path) -> dict:
                 text = z.read(js[0]).decode('utf-8')
         else: text = source.read_text(encoding='utf-8')
         data = json.loads(text)
-    except json.JSONDecodeError as e: raise DataError(source, f"malformed JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
+    except json.JSONDecodeError as e: raise DataError(source,
+                                                      f"malformed JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
     except zipfile.BadZipFile as e: raise DataError(source, f"not a zip file ({e})") from None
-    if not isinstance(data, dict): raise DataError(source, f"expected a JSON object keyed by sample id, got {_tname(data)}")
+    if not isinstance(data, dict): raise DataError(source,
+                                                   f"expected a JSON object keyed by sample id, got {_tname(data)}")
     return data
 
 # %% ../nbs/api/01b_melbench.ipynb #mbc038s1
 def melbench_records(source) -> tuple[list[dict], list[list[dict]]]:
     "KB records (gold entities, sorted by QID) and mention records grouped by caption."
-    data = _read_melbench(source); labels, groups = {}, []
+    data = _read_melbench(source)
+    labels, groups = {}, []
     for i, (key, s) in enumerate(data.items()):
         if not isinstance(s, dict): raise DataError(source, f"expected a JSON object, got {_tname(s)}", i, key)
         sent = _field(s, 'sentence', str, source, i, key)
@@ -64,7 +67,8 @@ def melbench_records(source) -> tuple[list[dict], list[list[dict]]]:
             v = [v] if isinstance(v, str) else v
             if not all(isinstance(x, str) for x in v): raise DataError(source, 'expected strings', i, key, f)
             cols.append(v)
-        if len({len(c) for c in cols}) != 1: raise DataError(source, f"mentions/entities/answer lengths differ {[len(c) for c in cols]}", i, key, 'answer')
+        if len({len(c) for c in cols}) != 1: raise DataError(source,
+                                                             f"mentions/entities/answer lengths differ {[len(c) for c in cols]}", i, key, 'answer')
         recs = []
         for k, (m, lab, q) in enumerate(zip(*cols)):
             labels.setdefault(q, Counter())[lab] += 1
@@ -90,7 +94,8 @@ def import_melbench(source=None, out=None, seed: int = 0, name: str | None = Non
     stem = source.name.split('.')[0]
     name = name or re.sub(r'\W+', '_', stem).strip('_').lower()
     out = Path(out) if out else outputs_dir('data', name.replace('_', '-'))
-    src = source.resolve(); o = out.resolve()
+    src = source.resolve()
+    o = out.resolve()
     if src == o or src.is_relative_to(o): raise ValueError(f"refusing to write {out}: it holds the input {source}")
     if overwrite: guard_replace(out, 'melbench_import.json')
     ents, groups = melbench_records(source)

@@ -14,20 +14,28 @@ __all__ = ['ranks', 'metrics_from_ranks', 'rank_metrics', 'metrics_by_tag', 'met
 # %% ../nbs/api/06_metrics.ipynb #c006
 def _as_inputs(scores, gold, mask):
     "Tensors (scores float, gold long, mask bool) with shapes checked; errors name the offending row."
-    scores = torch.as_tensor(scores); scores = scores if scores.is_floating_point() else scores.double()
+    scores = torch.as_tensor(scores)
+    scores = scores if scores.is_floating_point() else scores.double()
     gold = torch.as_tensor(gold, device=scores.device).long()
     if scores.ndim != 2: raise ValueError(f"scores must be [N, C], got shape {tuple(scores.shape)}")
     N, C = scores.shape
     if gold.shape != (N,): raise ValueError(f"gold must be [N] = [{N}], got shape {tuple(gold.shape)}")
-    mask = torch.ones(N, C, dtype=torch.bool, device=scores.device) if mask is None else torch.as_tensor(mask, device=scores.device)
+    mask = torch.ones(N, C, dtype=torch.bool,
+                      device=scores.device) if mask is None else torch.as_tensor(mask, device=scores.device)
     if mask.dtype != torch.bool or mask.shape != (N, C):
         raise ValueError(f"mask must be a bool tensor of shape {(N, C)}, got {mask.dtype} {tuple(mask.shape)}")
     bad = ((gold < 0) | (gold >= C)).nonzero()
-    if len(bad): i = int(bad[0]); raise ValueError(f"gold[{i}] = {int(gold[i])} is not a column of scores (C = {C})")
+    if len(bad):
+        i = int(bad[0])
+        raise ValueError(f"gold[{i}] = {int(gold[i])} is not a column of scores (C = {C})")
     bad = (~mask.gather(1, gold[:, None]).squeeze(1)).nonzero()
-    if len(bad): i = int(bad[0]); raise ValueError(f"gold[{i}] = {int(gold[i])} points at a masked (padding) candidate")
+    if len(bad):
+        i = int(bad[0])
+        raise ValueError(f"gold[{i}] = {int(gold[i])} points at a masked (padding) candidate")
     bad = (torch.isnan(scores) & mask).nonzero()
-    if len(bad): i, j = map(int, bad[0]); raise ValueError(f"scores[{i}, {j}] is NaN (mention row {i}, candidate column {j})")
+    if len(bad):
+        i, j = map(int, bad[0])
+        raise ValueError(f"scores[{i}, {j}] is NaN (mention row {i}, candidate column {j})")
     return scores, gold, mask
 
 # %% ../nbs/api/06_metrics.ipynb #c007

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import h5py
 from .config import outputs_dir, atomic_path
-from .data import (DataError, Entity, Mention, LoadReport, MELDataset, atomic_dir, write_dataset, load_dataset,
+from .data import (DataError, Entity, Mention, LoadReport, MELDataset, atomic_dir, write_dataset,
+                              load_dataset,
                               register_layout, _field, _str_list, _tname, _decoded, _mention_text, _file_candidates, _count_image,
                               _check_image, _mimic_jpg)
 

@@ -40,7 +40,8 @@ def fit_summary(r, keep_scores: bool = False) -> dict:
     return out
 
 # %% ../nbs/api/14_runs.ipynb #c00bx3
-def dialogue_stage2(exp, s1, seed: int, rounds: int | None = None, answer_rounds: int | None = None, weighting: str = 'anw',
+def dialogue_stage2(exp, s1, seed: int, rounds: int | None = None, answer_rounds: int | None = None,
+                    weighting: str = 'anw',
                     aggregation: str = 'rga', epochs_stage2: int | None = None, llm: str = 'simulated',
                     knowledge_rate: float = 0.8, hallucination_rate: float = 0.1, dialogue_file: str | None = None,
                     concurrency: int = 8, answer_format: str = 'answer') -> SimpleNamespace:
@@ -51,7 +52,8 @@ def dialogue_stage2(exp, s1, seed: int, rounds: int | None = None, answer_rounds
     P, ds = exp.P, exp.ds
     R, timings = (int(rounds) if rounds is not None else P.dialogue_rounds), {}
     t = time.time()
-    backend = make_llm(llm, ds, knowledge_rate, hallucination_rate, seed=seed)   # the simulated LLM's draws follow the seed
+    backend = make_llm(llm, ds, knowledge_rate, hallucination_rate,
+                       seed=seed)   # the simulated LLM's draws follow the seed
     run, answers = dialogue_answers(ds, s1, backend, rounds=R, resume=False, progress=False, concurrency=concurrency,
                                     answer_format=answer_format,
                                     out_path=exp.out / dialogue_file if dialogue_file else None)
@@ -63,14 +65,16 @@ def dialogue_stage2(exp, s1, seed: int, rounds: int | None = None, answer_rounds
     timings['dialogue'] = time.time() - t
     # a cap never lengthens training; the preset's own epochs are the preset's run (the same cache entry, see experiment._key_kw)
     e2 = min(int(epochs_stage2), P.epochs_stage2) if epochs_stage2 is not None else P.epochs_stage2
-    stage2 = cached_stage2(exp, s1, ds, answers, seed=seed, weighting=weighting, aggregation=aggregation, progress=False,
+    stage2 = cached_stage2(exp, s1, ds, answers, seed=seed, weighting=weighting, aggregation=aggregation,
+                           progress=False,
                            epochs=e2)
     timings['stage 2'] = stage2.seconds
     return SimpleNamespace(run=run, answers=answers, stage2=stage2, timings=timings)
 
 
 # %% ../nbs/api/14_runs.ipynb #c00bx3a
-def run_pipeline(exp, seed: int, cfg=None, stage1_kw: dict | None = None, stage2: bool = True, rounds: int | None = None,
+def run_pipeline(exp, seed: int, cfg=None, stage1_kw: dict | None = None, stage2: bool = True,
+                 rounds: int | None = None,
                  answer_rounds: int | None = None, weighting: str = 'anw', aggregation: str = 'rga', answer_format: str = 'answer',
                  epochs_stage2: int | None = None, llm: str = 'simulated', knowledge_rate: float = 0.8,
                  hallucination_rate: float = 0.1, dialogue_file: str | None = None, concurrency: int = 8) -> SimpleNamespace:
@@ -82,7 +86,8 @@ def run_pipeline(exp, seed: int, cfg=None, stage1_kw: dict | None = None, stage2
     r.stage1 = cached_stage1(exp, cfg, seed=seed, progress=False, **(stage1_kw or {}))
     r.timings['stage 1'] = r.stage1.seconds
     if not stage2: return r
-    d = dialogue_stage2(exp, r.stage1, seed, rounds, answer_rounds, weighting, aggregation, epochs_stage2, llm, knowledge_rate,
+    d = dialogue_stage2(exp, r.stage1, seed, rounds, answer_rounds, weighting, aggregation, epochs_stage2, llm,
+                        knowledge_rate,
                         hallucination_rate, dialogue_file, concurrency, answer_format)
     r.run, r.answers, r.stage2 = d.run, d.answers, d.stage2
     r.timings.update(d.timings)
@@ -90,7 +95,8 @@ def run_pipeline(exp, seed: int, cfg=None, stage1_kw: dict | None = None, stage2
 
 
 # %% ../nbs/api/14_runs.ipynb #c00bx3s1
-def pipeline_unit(seed: int, name: str, keep_scores: bool = False, keep_records: bool = False, preset='demo', data='synthmel',
+def pipeline_unit(seed: int, name: str, keep_scores: bool = False, keep_records: bool = False, preset='demo',
+                  data='synthmel',
                   clip_weights=None, out_dir=None, threads=1, overrides=None, protocol=None,
                   pipeline: dict | None = None,
                   skip_errors: bool = False, **tags) -> list[dict]:
@@ -123,7 +129,8 @@ def unit_rows(outs: list[dict], stage: str = 'stage1', tags=None, all_only: bool
         keys = {k: v for k, v in o.items() if k not in ('stage1', 'stage2', 'dialogue', 'timings', 'records')}
         for tag, m in s['test'].items():
             if all_only and tag != 'all': continue
-            rows.append({**keys, 'tag': tag, **m, 'params': s['params'], 'epochs': s['epochs'], 'best_epoch': s['best_epoch'],
+            rows.append({**keys, 'tag': tag, **m, 'params': s['params'], 'epochs': s['epochs'],
+                         'best_epoch': s['best_epoch'],
                          'train_seconds': round(s['seconds'], 1), 'cached': s['cached']})
     return rows
 
@@ -145,7 +152,8 @@ def tensor_label(budget: int) -> str:
     b = f'2^{budget.bit_length() - 1}' if budget & (budget - 1) == 0 else f'{budget:,}'
     return f'Tensor fusion (≤ {b} weights per tower)'
 
-MAIN_METHODS = ['CLIP zero-shot', 'Text-only matcher', 'Concat fusion', 'TENSOR', 'ThinkLinker (stage 1)', 'ThinkLinker† (stage 2)']
+MAIN_METHODS = ['CLIP zero-shot', 'Text-only matcher', 'Concat fusion', 'TENSOR', 'ThinkLinker (stage 1)',
+                'ThinkLinker† (stage 2)']
 # the parts of one seed, longest first on the demo (measured: official (rank = d) > tensor ≈ thinklinker > concat > text_only)
 MAIN_PARTS = ('official', 'tensor', 'thinklinker', 'concat', 'text_only')
 
@@ -166,7 +174,8 @@ def main_results_seed(seed: int, part: str = 'all', preset='demo', data='synthme
     P, ds, enc = exp.P, exp.ds, exp.enc
     budget = int(tensor_budget) if tensor_budget else (TENSOR_BUDGET if P.name == 'paper' else 2**20)
     base = MatcherConfig(text_dim=enc.text_dim, image_dim=enc.image_dim, d=P.d, rank=P.rank)
-    baselines = {'text_only': ('Text-only matcher', base.ablate('w/o image')), 'concat': ('Concat fusion', replace(base, fusion='concat')),
+    baselines = {'text_only': ('Text-only matcher', base.ablate('w/o image')),
+                 'concat': ('Concat fusion', replace(base, fusion='concat')),
                  'tensor': (tensor_label(budget), replace(base, fusion='tensor', tensor_budget=budget))}
     out = {'seed': seed, 'part': part, 'rows': [], 'timings': {}, 'dialogue': None, 'without_answers': None}
     def add(method, res, **extra):
@@ -196,7 +205,8 @@ def main_results_seed(seed: int, part: str = 'all', preset='demo', data='synthme
         add('CLIP zero-shot', evaluate_scores(zs, s1.cands['test'], by_tag=True), params=0)
         add('ThinkLinker (stage 1)', s1.test, params=count_params(s1.model))
         add('ThinkLinker† (stage 2)', s2.test, params=count_params(s2.model))
-        out['timings'].update({'ThinkLinker stage 1': s1.seconds, 'dialogue': r.timings['dialogue'], 'stage 2': s2.seconds})
+        out['timings'].update({'ThinkLinker stage 1': s1.seconds, 'dialogue': r.timings['dialogue'],
+                               'stage 2': s2.seconds})
         out.update(dialogue=dict(r.run.stats), without_answers=s2.n_without_answers)
     return [out]
 

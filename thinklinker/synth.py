@@ -37,14 +37,17 @@ ATTRIBUTES = ['type', 'shape', 'colour', 'emblem', 'region', 'field', 'era', 'pa
 # member j's value index (0/1 within its group) for each attribute: the three perfect matchings of 4
 M1, M2, M3 = (0, 0, 1, 1), (0, 1, 0, 1), (0, 1, 1, 0)
 LAYOUT = {'shape': M1, 'colour': M2, 'emblem': M3, 'field': M2, 'region': M3, 'era': M1, 'patron': M2}
-CUE_TAGS = ('text_cue', 'image_global', 'image_local', 'conjunction', 'weak_context', 'multi_mention', 'no_image', 'unrelated_image')
+CUE_TAGS = ('text_cue', 'image_global', 'image_local', 'conjunction', 'weak_context', 'multi_mention', 'no_image',
+            'unrelated_image')
 
 # %% ../nbs/api/02_synth.ipynb #c007
-_SYL = ['ta', 'mor', 'ven', 'ka', 'li', 'dor', 'sa', 'rin', 'bel', 'ost', 'ga', 'nel', 'thu', 'mi', 'ar', 'quo', 'ze', 'pol', 'fen', 'ru']
+_SYL = ['ta', 'mor', 'ven', 'ka', 'li', 'dor', 'sa', 'rin', 'bel', 'ost', 'ga', 'nel', 'thu', 'mi', 'ar', 'quo', 'ze',
+        'pol', 'fen', 'ru']
 
 def _variant(name: str, rng) -> str:
     "A near-copy of `name` (one letter added, changed or doubled)."
-    k = int(rng.integers(3)); v = 'aeiou'
+    k = int(rng.integers(3))
+    v = 'aeiou'
     if k == 0: return name + str(rng.choice(['a', 'e', 's', 'n']))
     i = int(rng.integers(1, len(name)))
     if k == 1: return name[:i] + str(rng.choice([c for c in v if c != name[i]])) + name[i + 1:] if name[i] in v else name[:i] + name[i] + name[i:]
@@ -93,7 +96,8 @@ def _poly(shape, cx, cy, r, rot):
     if shape == 'star': return ring(10, [r * 1.1, r * 0.45], -math.pi / 2)
     if shape == 'cross':
         a, b = r * 0.95, r * 0.33
-        pts = [(-b, -a), (b, -a), (b, -b), (a, -b), (a, b), (b, b), (b, a), (-b, a), (-b, b), (-a, b), (-a, -b), (-b, -b)]
+        pts = [(-b, -a), (b, -a), (b, -b), (a, -b), (a, b), (b, b), (b, a), (-b, a), (-b, b), (-a, b), (-a, -b),
+               (-b, -b)]
         c, s = math.cos(rot), math.sin(rot)
         return [(cx + x * c - y * s, cy + x * s + y * c) for x, y in pts]
     raise ValueError(shape)
@@ -101,7 +105,8 @@ def _poly(shape, cx, cy, r, rot):
 # %% ../nbs/api/02_synth.ipynb #c010s1
 def _background(rng, S):
     base = rng.integers(170, 245, 3); other = np.clip(base + rng.integers(-40, 40, 3), 120, 255)
-    kind = int(rng.integers(4)); yy, xx = np.mgrid[0:S, 0:S]
+    kind = int(rng.integers(4))
+    yy, xx = np.mgrid[0:S, 0:S]
     if kind == 0: t = np.zeros((S, S))
     elif kind == 1: t = yy / S
     elif kind == 2: t = ((xx + yy) // max(2, S // int(rng.integers(4, 9)))) % 2
@@ -116,7 +121,8 @@ def _draw_emblem(d, kind, x0, y0, b):
     elif kind == 'ring': d.ellipse([x0 + m, y0 + m, x1 - m, y1 - m], outline=ink, width=w)
     elif kind == 'bar': d.rectangle([x0 + m, cy - b * 0.12, x1 - m, cy + b * 0.12], fill=ink)
     elif kind == 'plus':
-        d.rectangle([x0 + m, cy - b * 0.09, x1 - m, cy + b * 0.09], fill=ink); d.rectangle([cx - b * 0.09, y0 + m, cx + b * 0.09, y1 - m], fill=ink)
+        d.rectangle([x0 + m, cy - b * 0.09, x1 - m, cy + b * 0.09],
+                    fill=ink); d.rectangle([cx - b * 0.09, y0 + m, cx + b * 0.09, y1 - m], fill=ink)
     elif kind == 'wedge': d.polygon([(x0 + m, y1 - m), (x1 - m, y1 - m), (cx, y0 + m)], fill=ink)
     elif kind == 'box': d.rectangle([x0 + m, y0 + m, x1 - m, y1 - m], outline=ink, width=w)
     else: raise ValueError(kind)
@@ -126,22 +132,28 @@ def render(size: int, rng, shape=None, colour=None, emblem=None, grey=False, occ
     "A PIL image: `shape` in `colour` (or grey), optional corner `emblem`, jitter, noise; `clutter`: unrelated scene."
     from PIL import Image, ImageDraw
     S = 2 * size
-    im = Image.fromarray(_background(rng, S)); d = ImageDraw.Draw(im)
+    im = Image.fromarray(_background(rng, S))
+    d = ImageDraw.Draw(im)
     if clutter:
         for _ in range(int(rng.integers(3, 7))):
             r = S * rng.uniform(0.06, 0.14); cx, cy = rng.uniform(r, S - r, 2)
-            col = tuple(int(x) for x in rng.integers(30, 230, 3)); p = _poly(str(rng.choice(SHAPES)), cx, cy, r, rng.uniform(0, 6.3))
+            col = tuple(int(x) for x in rng.integers(30, 230, 3))
+            p = _poly(str(rng.choice(SHAPES)), cx, cy, r, rng.uniform(0, 6.3))
             d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=col) if p is None else d.polygon(p, fill=col)
     if shape is not None:
         r = S * 0.27 * rng.uniform(0.85, 1.12); cx, cy = S * 0.45 + rng.normal(0, S * 0.04, 2)
         rot = rng.normal(0, 0.18)
-        if grey: g = int(rng.integers(80, 150)); col = (g, g, g)
+        if grey:
+            g = int(rng.integers(80, 150))
+            col = (g, g, g)
         else: col = tuple(int(np.clip(c + rng.integers(-18, 19), 0, 255)) for c in COLOURS[colour])
         p = _poly(shape, cx, cy, r, rot)
         d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=col) if p is None else d.polygon(p, fill=col)
         if occlude:
-            w_, h_ = S * rng.uniform(0.15, 0.28, 2); ox, oy = cx + rng.uniform(-r, r * 0.3), cy + rng.uniform(-r * 0.3, r)
-            g = int(rng.integers(90, 170)); d.rectangle([ox, oy, ox + w_, oy + h_], fill=(g, g, g))
+            w_, h_ = S * rng.uniform(0.15, 0.28,
+                                     2); ox, oy = cx + rng.uniform(-r, r * 0.3), cy + rng.uniform(-r * 0.3, r)
+            g = int(rng.integers(90, 170))
+            d.rectangle([ox, oy, ox + w_, oy + h_], fill=(g, g, g))
     if emblem is not None:
         b = S * 0.22; x0 = S - b - S * 0.03 + rng.normal(0, S * 0.008); y0 = S * 0.03 + rng.normal(0, S * 0.008)
         d.rectangle([x0, y0, x0 + b, y0 + b], fill=(250, 250, 250), outline=(60, 60, 60), width=max(1, int(S * 0.01)))
@@ -155,8 +167,10 @@ def _png(im) -> bytes:
     b = io.BytesIO(); im.save(b, format='PNG'); return b.getvalue()
 
 # %% ../nbs/api/02_synth.ipynb #c013
-CUE_SHARES = {'text_cue': 0.18, 'image_global': 0.16, 'image_local': 0.16, 'conjunction': 0.18, 'weak_context': 0.16, 'multi_mention': 0.10}
-_END = ['opened a new hall by the river', 'was honoured at the spring fair', 'hosted the winter market', 'signed the harbour charter',
+CUE_SHARES = {'text_cue': 0.18, 'image_global': 0.16, 'image_local': 0.16, 'conjunction': 0.18, 'weak_context': 0.16,
+              'multi_mention': 0.10}
+_END = ['opened a new hall by the river', 'was honoured at the spring fair', 'hosted the winter market',
+        'signed the harbour charter',
         'lost its old seal in a fire', 'moved to larger rooms', 'took part in the lantern parade', 'welcomed new apprentices']
 _MULTI_END = ['shared a stage at the harvest fair', 'signed the river charter together', 'met at the north gate',
               'were both named in the town ledger', 'joined the lantern parade']
@@ -167,7 +181,12 @@ _WEAK = ['{n}.', '{n} again.', 'Re: {n}', 'Seen: {n}.', '{n}, today.', 'About {n
 @dataclass
 class PlannedMention:
     "A mention before rendering: what its sentence says and what its image shows."
-    id: str; record: int; gold: int; mention: str; sentence: str; tags: tuple
+    id: str
+    record: int
+    gold: int
+    mention: str
+    sentence: str
+    tags: tuple
     text_facts: tuple = ()              # attributes stated in the sentence for this mention
     image: dict | None = None           # render() arguments, None: no image
     image_of: int | None = None         # whose look the image shows (None: nobody)
@@ -184,8 +203,11 @@ def _image_spec(e, how, rng):
 # %% ../nbs/api/02_synth.ipynb #c013s3
 def plan_mentions(world: list[dict], n_mentions: int, seed: int = 0) -> list[PlannedMention]:
     "Plan `n_mentions` mentions over `world` (gold, tags, sentence, image spec), deterministic in `seed`."
-    rng = np.random.default_rng([seed, 2]); N = len(world)
-    kinds = list(CUE_SHARES); p = np.array(list(CUE_SHARES.values())); p = p / p.sum()
+    rng = np.random.default_rng([seed, 2])
+    N = len(world)
+    kinds = list(CUE_SHARES)
+    p = np.array(list(CUE_SHARES.values()))
+    p = p / p.sum()
     out, rec = [], 0
     while len(out) < n_mentions:
         kind = str(rng.choice(kinds, p=p))
@@ -197,11 +219,16 @@ def plan_mentions(world: list[dict], n_mentions: int, seed: int = 0) -> list[Pla
             s = (f"{A['name']}, the {A['facts']['field']} {A['type']} of {A['facts']['region']}, and {B['name']}, the "
                  f"{B['facts']['field']} {B['type']} of {B['facts']['region']}, {rng.choice(_MULTI_END)}.")
             img = _image_spec(A, 'grey', rng)
-            out.append(PlannedMention(f'm{len(out):05d}', rec, a, A['name'], s, ('multi_mention',), ('field', 'region'), img, a))
+            out.append(PlannedMention(f'm{len(out):05d}', rec, a, A['name'], s, ('multi_mention',),
+                                      ('field', 'region'), img, a))
             out.append(PlannedMention(f'm{len(out):05d}', rec, b, B['name'], s, ('multi_mention', 'unrelated_image'),
                                       ('field', 'region'), img, a))
-            rec += 1; continue
-        g = int(rng.integers(N)); e = world[g]; n, f = e['name'], e['facts']; end = str(rng.choice(_END))
+            rec += 1
+            continue
+        g = int(rng.integers(N))
+        e = world[g]
+        n, f = e['name'], e['facts']
+        end = str(rng.choice(_END))
         tags, facts, how = (kind,), (), None
         if kind == 'text_cue':
             s = str(rng.choice([f"{n}, the {f['field']} {e['type']} of {f['region']}, {end}.",
@@ -216,10 +243,15 @@ def plan_mentions(world: list[dict], n_mentions: int, seed: int = 0) -> list[Pla
             s = str(rng.choice(_WEAK)).format(n=n); how = 'grey'
         if kind in ('text_cue', 'weak_context'):
             u = rng.random()
-            if u < 0.25: how = None; tags += ('no_image',)
-            elif u < 0.45: how = 'clutter'; tags += ('unrelated_image',)
+            if u < 0.25:
+                how = None
+                tags += ('no_image',)
+            elif u < 0.45:
+                how = 'clutter'
+                tags += ('unrelated_image',)
         img = None if how is None else _image_spec(e, how, rng)
-        out.append(PlannedMention(f'm{len(out):05d}', rec, g, n, s, tags, facts, img, g if how not in (None, 'clutter') else None))
+        out.append(PlannedMention(f'm{len(out):05d}', rec, g, n, s, tags, facts, img,
+                                  g if how not in (None, 'clutter') else None))
         rec += 1
     return out
 
@@ -230,7 +262,8 @@ def group_candidates(world: list[dict], n: int, seed: int = 0) -> dict[int, list
     groups: dict[int, list[int]] = {}
     for i, e in enumerate(world): groups.setdefault(e['group'], []).append(i)
     names = [world[m[0]]['name'] for g, m in sorted(groups.items())]
-    n = min(n, len(world)); near = NameIndex(names).topk(names, len(names), seed=seed)
+    n = min(n, len(world))
+    near = NameIndex(names).topk(names, len(names), seed=seed)
     pools = {}
     for g, mem in sorted(groups.items()):
         pool = list(mem)
@@ -259,26 +292,32 @@ def _as_preset(preset) -> Preset:
 # %% ../nbs/api/02_synth.ipynb #c019s2
 def write_synthmel(out, preset='demo', seed: int = 0, overwrite: bool = True, progress: bool = False) -> Path:
     "Generate SynthMEL for `preset` (name or `Preset`) and `seed` into the folder `out`; returns it."
-    p = _as_preset(preset); S = p.image_size
+    p = _as_preset(preset)
+    S = p.image_size
     if overwrite: guard_replace(out, 'synthmel.stamp')
-    world = make_world(p.n_entities, seed); plan = plan_mentions(world, p.n_mentions, seed)
+    world = make_world(p.n_entities, seed)
+    plan = plan_mentions(world, p.n_mentions, seed)
     pools = group_candidates(world, p.n_candidates, seed)
     # images are rendered lazily while the folder is written (constant memory at any size), each
     # from its own generator, so the bytes do not depend on the order of writing
-    rng = np.random.default_rng([seed, 4]); files = {}
+    rng = np.random.default_rng([seed, 4])
+    files = {}
     ents = []
     for i, e in enumerate(world):
         f = e['facts']
-        files[f"kb_image/{e['qid']}.png"] = (lambda i=i, f=f: _png(render(S, np.random.default_rng([seed, 5, i]), f['shape'],
+        files[f"kb_image/{e['qid']}.png"] = (lambda i=i,
+                                             f=f: _png(render(S, np.random.default_rng([seed, 5, i]), f['shape'],
                                                                            f['colour'], f['emblem'], noise=5.0)))
-        ents.append(dict(id=e['qid'], type='entity', entity_name=e['name'], attr=describe(e), image_list=[f"{e['qid']}.png"]))
+        ents.append(dict(id=e['qid'], type='entity', entity_name=e['name'], attr=describe(e),
+                         image_list=[f"{e['qid']}.png"]))
     recs: dict[int, list[dict]] = {}
     for m in plan:
         rel = ''
         if m.image is not None:
             rel = f'r{m.record:05d}.png'
             if f'mention_image/{rel}' not in files:
-                files[f'mention_image/{rel}'] = lambda m=m: _png(render(S, np.random.default_rng([seed, 6, m.record]), **m.image))
+                files[f'mention_image/{rel}'] = lambda m=m: _png(render(S, np.random.default_rng([seed, 6, m.record]),
+                                                                        **m.image))
         pool = pools[world[m.gold]['group']]
         cands = [world[i]['qid'] for i in (pool[j] for j in rng.permutation(len(pool)))]
         recs.setdefault(m.record, []).append(dict(id=m.id, mentions=m.mention, sentence=m.sentence, imgPath=rel,
@@ -318,7 +357,8 @@ def tree_hash(root) -> str:
 def evidence_table(world: list[dict], plan: list[PlannedMention], n_candidates: int, seed: int = 0):
     "Ideal-reader H@1 (%) per tag from text alone, image alone, and both (see the prose above)."
     import pandas as pd
-    pools = group_candidates(world, n_candidates, seed); rows = []
+    pools = group_candidates(world, n_candidates, seed)
+    rows = []
     for m in plan:
         g = world[m.gold]; cands = pools[g['group']]
         def ok_text(c):
@@ -333,14 +373,17 @@ def evidence_table(world: list[dict], plan: list[PlannedMention], n_candidates: 
             if not k and mode == 'text+image': k = [c for c in cands if ok_text(c)]   # the image contradicts the text: ignore it
             h = (1 / len(k)) if m.gold in k else 0.0
             for t in m.tags: rows.append((t, mode, 100 * h))
-        rows += [('all', mo, r[2]) for mo, r in zip(('text', 'image', 'text+image'), rows[-3 * len(m.tags)::len(m.tags)])]
+        rows += [('all', mo, r[2]) for mo, r in zip(('text', 'image', 'text+image'),
+                                                    rows[-3 * len(m.tags)::len(m.tags)])]
     df = pd.DataFrame(rows, columns=['tag', 'evidence', 'H@1'])
-    return df.pivot_table(index='tag', columns='evidence', values='H@1', aggfunc='mean')[['text', 'image', 'text+image']].round(1)
+    return df.pivot_table(index='tag', columns='evidence', values='H@1',
+                          aggfunc='mean')[['text', 'image', 'text+image']].round(1)
 
 # %% ../nbs/api/02_synth.ipynb #c030
 def _h1(scores, gold: int) -> float:
     "Tie-aware H@1 (%): 100/(number tied at the top) when the gold is among them, else 0."
-    s = np.asarray(scores, dtype=np.float64); g = s[gold]
+    s = np.asarray(scores, dtype=np.float64)
+    g = s[gold]
     if (s > g + 1e-9).any(): return 0.0
     return 100.0 / int((np.abs(s - g) <= 1e-9).sum())
 
@@ -349,15 +392,19 @@ def _thumb(p, k=16):
     from PIL import Image
     if p is None: return None
     a = np.asarray(Image.open(p).convert('RGB').resize((k, k), Image.BILINEAR), dtype=np.float32).ravel()
-    a = a - a.mean(); return a / (np.linalg.norm(a) + 1e-6)
+    a = a - a.mean()
+    return a / (np.linalg.norm(a) + 1e-6)
 
 # %% ../nbs/api/02_synth.ipynb #c030s2
 def baseline_scores(ds: MELDataset, split: str, cand) -> dict:
     "{'tfidf', 'pixels'}: [N,C] float tensors of the model-free baselines for the mentions of `split` over `cand` [N,C] (padding -1 -> -inf)."
     import torch
-    ms = ds.splits[split]; cand = torch.as_tensor(cand); N, C = cand.shape
+    ms = ds.splits[split]
+    cand = torch.as_tensor(cand)
+    N, C = cand.shape
     if N != len(ms): raise ValueError(f"cand has {N} rows, split {split!r} has {len(ms)} mentions")
-    ix = NameIndex([f"{e.name} {e.desc}" for e in ds.kb]); thumbs = {}
+    ix = NameIndex([f"{e.name} {e.desc}" for e in ds.kb])
+    thumbs = {}
     tf, px = torch.zeros(N, C), torch.zeros(N, C)
     for s in range(0, N, 512):
         t = ix.scores([m.sentence for m in ms[s:s + 512]])
@@ -389,13 +436,15 @@ def baseline_table(ds: MELDataset, split: str | None = None):
             ht, hi = _h1(sc['tfidf'][r, :len(c)].numpy(), g), _h1(sc['pixels'][r, :len(c)].numpy(), g)
             for tag in m.tags + ('all',): rows += [(tag, 'text tf-idf', ht), (tag, 'pixels', hi)]
     df = pd.DataFrame(rows, columns=['tag', 'baseline', 'H@1'])
-    return df.pivot_table(index='tag', columns='baseline', values='H@1', aggfunc='mean')[['text tf-idf', 'pixels']].round(1)
+    return df.pivot_table(index='tag', columns='baseline', values='H@1',
+                          aggfunc='mean')[['text tf-idf', 'pixels']].round(1)
 
 # %% ../nbs/api/02_synth.ipynb #c035
 def synth_stats(ds: MELDataset) -> 'pd.DataFrame':
     "Statistics table of a SynthMEL dataset: sizes, images, and the share of each cue tag."
     import pandas as pd
-    ms = ds.mentions(); c = Counter(t for m in ms for t in m.tags)
+    ms = ds.mentions()
+    c = Counter(t for m in ms for t in m.tags)
     rows = [('entities', len(ds.kb)), ('distinct names', len({e.name for e in ds.kb})),
             ('mentions', len(ms))] + [(f'mentions ({k})', len(v)) for k, v in ds.splits.items()]
     rows += [('sentences', len({(m.sentence, m.image) for m in ms})), ('mention images', ds.report.n_mention_images),

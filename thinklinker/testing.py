@@ -16,22 +16,28 @@ __all__ = ['MockLLMServer']
 class MockLLMServer:
     """Loopback HTTP server speaking the Anthropic Messages (+ Batches) and OpenAI chat APIs, for tests; `fail_with` entries
     (one per request, in order): an HTTP status, 'stall', or a malformed 200 answer (see `MALFORMED`)."""
-    MALFORMED = ('truncated', 'html', 'empty', 'no_text')     # cut-off JSON, a proxy's HTML page, `{}`, no text block / no choice
+    MALFORMED = ('truncated', 'html', 'empty',
+                 'no_text')     # cut-off JSON, a proxy's HTML page, `{}`, no text block / no choice
     def __init__(self, backend: Backend | None = None, latency_s: float = 0.0, fail_with: list[int | str] | None = None,
                  retry_after: float = 0.05, stall_s: float = 2.0):
         self.backend, self.latency_s, self.fail_with, self.retry_after = backend, latency_s, list(fail_with or []), retry_after
         self.stall_s = stall_s
-        self.requests: list[dict] = []; self.auth_seen: list[bool] = []; self._batches = {}
-        self._lock = threading.Lock(); srv = self
+        self.requests: list[dict] = []
+        self.auth_seen: list[bool] = []
+        self._batches = {}
+        self._lock = threading.Lock()
+        srv = self
         class H(http.server.BaseHTTPRequestHandler):
             protocol_version = 'HTTP/1.1'
             def log_message(self, *a): pass
             def _send(self, code, obj=None, text=None, headers=None, ctype='application/json'):
                 body = (text if text is not None else json.dumps(obj)).encode()
                 self.send_response(code)
-                self.send_header('Content-Type', ctype); self.send_header('Content-Length', str(len(body)))
+                self.send_header('Content-Type', ctype)
+                self.send_header('Content-Length', str(len(body)))
                 for k, v in (headers or {}).items(): self.send_header(k, v)
-                self.end_headers(); self.wfile.write(body)
+                self.end_headers()
+                self.wfile.write(body)
             def do_GET(self): srv._handle(self, 'GET', None)
             def do_POST(self):
                 n = int(self.headers.get('Content-Length', 0))
@@ -44,20 +50,26 @@ class MockLLMServer:
         self.url = f'http://127.0.0.1:{self.port}'
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def __enter__(self): self._thread.start(); return self
-    def __exit__(self, *a): self.httpd.shutdown(); self.httpd.server_close()
+    def __enter__(self):
+        self._thread.start()
+        return self
+    def __exit__(self, *a):
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 # %% ../nbs/api/08a_testing.ipynb #t005p0
 @patch
 def _answer(self: MockLLMServer, system: str, user: str, max_tokens: int) -> Completion:
-    if self.backend is None: return Completion(text=f'echo: {user}'[:400], input_tokens=len((system + user).split()), output_tokens=3)
+    if self.backend is None: return Completion(text=f'echo: {user}'[:400], input_tokens=len((system + user).split()),
+                                               output_tokens=3)
     return self.backend.complete(system, user, max_tokens=max_tokens)
 
 @patch
 def _message(self: MockLLMServer, body) -> dict:
     sys_ = body.get('system', '')
     if isinstance(sys_, list): sys_ = ''.join(b.get('text', '') for b in sys_)
-    msgs = body['messages']; user = msgs[-1]['content']
+    msgs = body['messages']
+    user = msgs[-1]['content']
     if isinstance(user, list): user = ''.join(b.get('text', '') for b in user)
     c = self._answer(sys_, user, body['max_tokens'])
     cached = isinstance(body.get('system'), list) and any('cache_control' in b for b in body['system'])
@@ -70,7 +82,8 @@ def _message(self: MockLLMServer, body) -> dict:
 def _batch_obj(self: MockLLMServer, bid, ended):
     n = len(self._batches[bid])
     return {'id': bid, 'type': 'message_batch', 'processing_status': 'ended' if ended else 'in_progress',
-            'request_counts': {'processing': 0 if ended else n, 'succeeded': n if ended else 0, 'errored': 0, 'canceled': 0, 'expired': 0},
+            'request_counts': {'processing': 0 if ended else n, 'succeeded': n if ended else 0, 'errored': 0,
+                               'canceled': 0, 'expired': 0},
             'created_at': '2026-01-01T00:00:00Z', 'expires_at': '2026-01-02T00:00:00Z', 'ended_at': '2026-01-01T00:01:00Z' if ended else None,
             'cancel_initiated_at': None, 'archived_at': None,
             'results_url': f'{self.url}/v1/messages/batches/{bid}/results' if ended else None}
@@ -82,24 +95,29 @@ def _handle(self: MockLLMServer, h, method, body):
         self.requests.append({'method': method, 'path': h.path, 'body': body, 'headers': sorted(h.headers.keys())})
         fail = self.fail_with.pop(0) if self.fail_with else None
     if self.latency_s: time.sleep(self.latency_s)
-    if fail == 'stall': time.sleep(self.stall_s); fail = None      # answer late: the client times out
+    if fail == 'stall':
+        time.sleep(self.stall_s)
+        fail = None      # answer late: the client times out
     if fail == 'truncated': return h._send(200, text='{"id": "msg_mock", "type": "message", "content": [{"ty')
     if fail == 'html': return h._send(200, text='<html><body><h1>502 Bad Gateway</h1></body></html>', ctype='text/html')
     if fail == 'empty': return h._send(200, {})
     no_text = fail == 'no_text'
     if no_text: fail = None
     if fail is not None:
-        return h._send(fail, {'type': 'error', 'error': {'type': 'rate_limit_error' if fail == 429 else 'api_error', 'message': f'mock {fail}'}},
+        return h._send(fail, {'type': 'error', 'error': {'type': 'rate_limit_error' if fail == 429 else 'api_error',
+                                                         'message': f'mock {fail}'}},
                        headers={'retry-after': str(self.retry_after)})
     path = h.path.split('?')[0]
     if method == 'POST' and path == '/v1/messages':
         return h._send(200, dict(self._message(body), **({'content': []} if no_text else {})))
     if method == 'POST' and path == '/v1/chat/completions':
         msgs = body['messages']
-        sys_ = ''.join(m['content'] for m in msgs if m['role'] == 'system'); user = msgs[-1]['content']
+        sys_ = ''.join(m['content'] for m in msgs if m['role'] == 'system')
+        user = msgs[-1]['content']
         c = self._answer(sys_, user, body.get('max_tokens') or 128)
         return h._send(200, {'id': 'chatcmpl-mock', 'object': 'chat.completion', 'created': 0, 'model': body['model'],
-                             'choices': [] if no_text else [{'index': 0, 'message': {'role': 'assistant', 'content': c.text}, 'finish_reason': 'stop'}],
+                             'choices': [] if no_text else [{'index': 0,
+                                                             'message': {'role': 'assistant', 'content': c.text}, 'finish_reason': 'stop'}],
                              'usage': {'prompt_tokens': c.input_tokens, 'completion_tokens': c.output_tokens,
                                        'total_tokens': c.input_tokens + c.output_tokens}})
     if method == 'POST' and path == '/v1/messages/batches':

@@ -77,9 +77,11 @@ def _take(f: dict, idx) -> dict: return {k: v[idx] for k, v in f.items()}
 # %% ../nbs/api/07_train.ipynb #c017s1
 class FeatureSource:
     "Encoder features of the KB and of each split's mentions: cached (frozen encoder) or computed live (trainable)."
-    def __init__(self, ds, encoder: ClipEncoder, finetune: bool = False, cache='auto', batch_size: int = 64, progress: bool = True):
+    def __init__(self, ds, encoder: ClipEncoder, finetune: bool = False, cache='auto', batch_size: int = 64,
+                 progress: bool = True):
         self.ds, self.encoder, self.finetune = ds, encoder, finetune
-        self.kb_text = [entity_text(e) for e in ds.kb]; self.kb_img = [e.image for e in ds.kb]
+        self.kb_text = [entity_text(e) for e in ds.kb]
+        self.kb_img = [e.image for e in ds.kb]
         self.m_text = {s: [mention_text(m) for m in ms] for s, ms in ds.splits.items()}
         self.m_img = {s: [m.image for m in ms] for s, ms in ds.splits.items()}
         self._frozen = {}
@@ -102,7 +104,8 @@ class FeatureSource:
         if self.finetune and self.encoder.training:
             texts, imgs = (self.kb_text, self.kb_img) if which == 'kb' else (self.m_text[which], self.m_img[which])
             ii = idx.tolist()
-            t = self.encoder.encode_text([texts[i] for i in ii]); v = self.encoder.encode_image([imgs[i] for i in ii])
+            t = self.encoder.encode_text([texts[i] for i in ii])
+            v = self.encoder.encode_image([imgs[i] for i in ii])
             L = int(t['mask'].sum(1).max())
             return {'text_local': t['local'][:, :L], 'text_mask': t['mask'][:, :L], 'text_global': t['global'],
                     'image_local': v['local'], 'image_global': v['global'], 'image_present': v['present']}
@@ -118,7 +121,8 @@ def batch_inputs(src: FeatureSource, split: str, cands: Candidates, rows: torch.
     "The matcher's inputs for mentions `rows` of `split`: (mention features, features of the distinct candidate entities, [b,C] index into them, [b,C] mask)."
     cand, mask = cands.cand[rows], cands.mask[rows]
     uniq, inv = torch.unique(cand.clamp(min=0), return_inverse=True)
-    men = src.get(split, rows); ent = src.get('kb', uniq)
+    men = src.get(split, rows)
+    ent = src.get('kb', uniq)
     return men, ent, inv.to(device), mask.to(device)
 
 # %% ../nbs/api/07_train.ipynb #c018s1
@@ -172,8 +176,10 @@ def predict_scores(model, src: FeatureSource, split: str, cands: Candidates, bat
     if cands.whole_kb and getattr(src, 'ds', None) is not None and not src.finetune:   # one KB embedding (07b_index)
         from thinklinker.index import whole_kb_scores
         return whole_kb_scores(model, src, split, answers=answers, key=key)
-    was = model.training; model.eval()
-    enc_was = src.encoder.training; src.encoder.eval()
+    was = model.training
+    model.eval()
+    enc_was = src.encoder.training
+    src.encoder.eval()
     if src.finetune: src.invalidate()          # the encoder moved since the last evaluation
     bs = max(1, min(batch_size, max_pairs // max(1, cands.cand.shape[1])))
     try:
@@ -234,7 +240,8 @@ def stage1_candidates(ds, preset, mode: str = 'name', include_gold_eval: bool = 
     every protocol (file lists where the data has them, else `mode`'s, `preset.n_candidates` long, the gold always among
     the training ones); test follows the evaluation `protocol` (`thinklinker.protocol`; None: the dataset's default)."""
     from thinklinker.protocol import protocol_candidates
-    out = {s: make_candidates(ds, s, preset.n_candidates, mode, include_gold=(s == 'train') or include_gold_eval, seed=seed)
+    out = {s: make_candidates(ds, s, preset.n_candidates, mode, include_gold=(s == 'train') or include_gold_eval,
+                              seed=seed)
            for s in ('train', 'dev')}
     out['test'] = protocol_candidates(ds, 'test', protocol, preset.n_candidates, seed=seed,
                                       include_gold=include_gold_eval)
@@ -265,7 +272,9 @@ def train_stage1(ds, encoder: ClipEncoder, preset, cfg: MatcherConfig | None = N
                            evaluate=lambda w: dev_eval(model), seed=seed, ckpt_path=ckpt_path, progress=progress, desc=desc)
     fit = tr.fit()
     for p in encoder.parameters(): p.requires_grad_(False)
-    encoder.eval(); src.invalidate(); src.finetune = False
+    encoder.eval()
+    src.invalidate()
+    src.finetune = False
     sc = predict_scores(model, src, 'test', cands['test'])
     return Stage1Result(model, src, cands, fit, evaluate_scores(sc, cands['test'], by_tag=True), sc, protocol)
 
@@ -303,7 +312,8 @@ def stage1_variants(ds, encoder: ClipEncoder, preset, variants: dict, seeds=(0,)
         for seed in seeds:
             if base is not None: encoder.load_state_dict(base)     # every fine-tuning run starts from the same weights
             t0 = time.time()
-            r = train_stage1(ds, encoder, preset, cfg, seed=seed, finetune_encoder=finetune_encoder, progress=False, **kw)
+            r = train_stage1(ds, encoder, preset, cfg, seed=seed, finetune_encoder=finetune_encoder, progress=False,
+                             **kw)
             dt = time.time() - t0
             n_params = sum(p.numel() for p in r.model.parameters())
             for tag, m in r.test.items():

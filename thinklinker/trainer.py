@@ -80,7 +80,8 @@ class Trainer:
         """The trainer of ThinkLinker's stage `stage` (1 or 2) with `preset`'s settings: dev MRR monitored, the stage's
         epochs and learning rate, the preset's patience, plateau factor and step cap; `kw`: loss_fn, batches, evaluate, ..."""
         if stage not in (1, 2): raise ValueError(f'stage must be 1 or 2, not {stage!r}')
-        return cls(model, param_groups, monitor='MRR', epochs=epochs or (preset.epochs_stage1 if stage == 1 else preset.epochs_stage2),
+        return cls(model, param_groups, monitor='MRR',
+                   epochs=epochs or (preset.epochs_stage1 if stage == 1 else preset.epochs_stage2),
                    patience=preset.patience, lr=preset.lr_stage1 if stage == 1 else preset.lr_stage2,
                    plateau_factor=preset.lr_plateau, max_steps=max_steps or preset.max_steps, **kw)
 
@@ -147,8 +148,10 @@ def _train_epoch(self: Trainer, st: TrainState, ck: dict | None):
         if i < st.step_in_epoch: continue                 # resumed: already done
         loss = self._step(batch, ep, i)
         st.step_in_epoch, st.steps = i + 1, st.steps + 1
-        st.running_loss += loss; st.n_loss += 1
-        bar.update(1); bar.set_postfix(loss=f"{st.running_loss / st.n_loss:.4f}")
+        st.running_loss += loss
+        st.n_loss += 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{st.running_loss / st.n_loss:.4f}")
         if self.ckpt_path and st.steps % self.ckpt_every == 0: self._save(self._checkpoint(st))
     bar.close()
 

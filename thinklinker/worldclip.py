@@ -27,7 +27,8 @@ FACT_TEMPLATES: dict[str, list[str]] = {
     'type': ["{n} is a {v}.", "{n}, a {v},", "The {v} called {n}.", "the {v} {n}"],
     'region': ["{n} is based in {v}.", "{n} from {v}", "In {v} there is {n}.", "{n} comes from {v}.", "{n} of {v}.",
                "{n}'s region is {v}.", "{n}, in {v},"],
-    'field': ["{n} is known for {v}.", "the {v} people of {n}", "{n}, famous for {v},", "{n} ({v})", "{n} works in {v}.",
+    'field': ["{n} is known for {v}.", "the {v} people of {n}", "{n}, famous for {v},", "{n} ({v})",
+              "{n} works in {v}.",
               "{n}'s field is {v}.", "{n} practises {v}."],
     'era': ["{n} was founded in the {v}.", "{n}'s era is {v}.", "{n} dates from the {v}."],
     'patron': ["{n}'s patron is {v}.", "{n} was founded under {v}.", "{v} is the patron of {n}."],
@@ -67,7 +68,8 @@ def entity_views(f: dict, size: int, n: int, seed) -> list[tuple]:
         r = np.random.default_rng([7, *np.atleast_1d(seed).tolist(), v])
         grey, emb, occ = (bool(r.random() < VIEW_ODDS[k]) for k in ('grey', 'emblem', 'occlude'))
         im = render(size, r, f['shape'], f['colour'], f['emblem'] if emb else None, grey=grey, occlude=occ)
-        shown = {'shape': f['shape'], **({} if grey else {'colour': f['colour']}), **({'emblem': f['emblem']} if emb else {})}
+        shown = {'shape': f['shape'], **({} if grey else {'colour': f['colour']}),
+                 **({'emblem': f['emblem']} if emb else {})}
         out.append((im, shown))
     return out
 
@@ -113,7 +115,8 @@ _STATED_K = (0, 1, 1, 2, 2, 3)      # how many facts one statement states
 
 def _world_transform(encoder: ClipEncoder):
     from torchvision import transforms as T
-    return T.Compose([T.RandomResizedCrop(encoder.image_size, scale=(0.8, 1.0), interpolation=T.InterpolationMode.BICUBIC),
+    return T.Compose([T.RandomResizedCrop(encoder.image_size, scale=(0.8, 1.0),
+                                          interpolation=T.InterpolationMode.BICUBIC),
                       T.RandomHorizontalFlip(), T.ToTensor(), encoder._norm])
 
 def _world_batch(corpus: WorldCorpus, idx: list[int], rng: random.Random):
@@ -123,7 +126,8 @@ def _world_batch(corpus: WorldCorpus, idx: list[int], rng: random.Random):
     stmts, said = [], []
     for j in idx:
         f = corpus.facts[j]; a = rng.sample(attrs, rng.choice(_STATED_K))
-        stmts.append(fact_statement(f['name'], f, a, rng)); said.append({'name': f['name'], **{k: f[k] for k in a}})
+        stmts.append(fact_statement(f['name'], f, a, rng))
+        said.append({'name': f['name'], **{k: f[k] for k in a}})
     pics = [corpus.views[j][rng.randrange(len(corpus.views[j]))] for j in idx]
     fs = [corpus.facts[j] for j in idx]
     return desc, stmts, [p for p, _ in pics], consistency(fs, said), consistency(fs, [s for _, s in pics])
@@ -133,21 +137,27 @@ def pretrain_world_clip(corpus: WorldCorpus, model_name: str = 'tl-tiny', image_
                         groups_per_step: int = 16, lr: float = 2e-3, weight_decay: float = 0.1, seed: int = 0,
                         device=None, progress: bool = True, probe=None, probe_every: int = 500) -> tuple[ClipEncoder, dict]:
     "Pre-train a tiny CLIP from random weights on `corpus`; returns (encoder in eval mode, report). `probe(encoder)` -> dict, logged."
-    seed_everything(seed); rng = random.Random(seed)
+    seed_everything(seed)
+    rng = random.Random(seed)
     enc = ClipEncoder(model_name, pretrained='random', device=device, image_size=image_size)
     tf, dev = _world_transform(enc), enc.device
     opt = torch.optim.AdamW(enc.model.parameters(), lr=lr, weight_decay=weight_decay)
     warm = max(1, steps // 10)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
-    G = min(groups_per_step, len(corpus.groups)); losses, probes = [], []
-    t0 = time.time(); enc.train()
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0,
+                                                                 (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    G = min(groups_per_step, len(corpus.groups))
+    losses, probes = [], []
+    t0 = time.time()
+    enc.train()
     bar = tqdm(total=steps, desc='world pre-training', disable=not progress, mininterval=2)
     for step in range(steps):
         idx = [j for g in rng.sample(corpus.groups, G) for j in g]
         desc, stmts, pics, c_stmt, c_pic = _world_batch(corpus, idx, rng)
         x = torch.stack([tf(p) for p in pics] + [tf(corpus.images[j]) for j in idx]).to(dev)
-        v = F.normalize(enc.model.encode_image(x), dim=-1); pic, kb = v[:len(idx)], v[len(idx):]
-        t = F.normalize(enc.model.encode_text(enc.tokenize(desc + stmts)), dim=-1); d, s = t[:len(idx)], t[len(idx):]
+        v = F.normalize(enc.model.encode_image(x), dim=-1)
+        pic, kb = v[:len(idx)], v[len(idx):]
+        t = F.normalize(enc.model.encode_text(enc.tokenize(desc + stmts)), dim=-1)
+        d, s = t[:len(idx)], t[len(idx):]
         scale = enc.model.logit_scale.exp().clamp(max=100)
         c_stmt, c_pic, eye = c_stmt.to(dev), c_pic.to(dev), torch.eye(len(idx), device=dev)
         loss = (multi_positive_loss(scale * kb @ d.T, eye) + multi_positive_loss(scale * s @ d.T, c_stmt)
@@ -156,11 +166,14 @@ def pretrain_world_clip(corpus: WorldCorpus, model_name: str = 'tl-tiny', image_
         loss.backward()
         opt.step()
         sched.step()
-        losses.append(loss.item()); bar.update(1)
+        losses.append(loss.item())
+        bar.update(1)
         if step % 50 == 0: bar.set_postfix(loss=f'{np.mean(losses[-50:]):.3f}')
         if probe is not None and ((step + 1) % probe_every == 0 or step + 1 == steps):
-            enc.eval(); probes.append({'step': step + 1, 'seconds': round(time.time() - t0, 1), **probe(enc)}); enc.train()
-    bar.close(); enc.eval()
+            enc.eval(); probes.append({'step': step + 1, 'seconds': round(time.time() - t0, 1),
+                                       **probe(enc)}); enc.train()
+    bar.close()
+    enc.eval()
     report = {'recipe': 'world-v1', 'model_name': model_name, 'image_size': enc.image_size, 'steps': steps,
               'groups_per_step': G, 'lr': lr, 'weight_decay': weight_decay, 'seed': seed, 'wall_s': round(time.time() - t0, 1),
               'threads': torch.get_num_threads(), 'loss_first': float(np.mean(losses[:20])), 'loss_last': float(np.mean(losses[-50:])),
@@ -173,7 +186,8 @@ def world_probe(encoder: ClipEncoder, ds, split: str = 'dev') -> dict:
     "Zero-shot H@1 (%) of text-text and image-image cosine on the tags each modality should solve."
     from thinklinker.train import FeatureSource, make_candidates, evaluate_scores
     src = FeatureSource(ds, encoder, cache=None, progress=False)
-    c = make_candidates(ds, split, len(ds.kb)); kb, men = src.frozen('kb'), src.frozen(split)
+    c = make_candidates(ds, split, len(ds.kb))
+    kb, men = src.frozen('kb'), src.frozen(split)
     cc, out = c.cand.clamp(min=0), {}
     for mod, tags in (('text', ('text_cue',)), ('image', ('image_global', 'image_local'))):
         g = lambda f: F.normalize(f[f'{mod}_global'].float(), dim=-1)
@@ -210,7 +224,8 @@ def shipped_weights(preset_name: str, seed: int) -> Path | None:
 
 def _matches(path: Path, fingerprint: str, recipe: dict) -> bool:
     rep = checkpoint_report(path)
-    return rep.get('kb_fingerprint') == fingerprint and all(rep.get(k) == v for k, v in recipe.items() if k != 'n_views')
+    return rep.get('kb_fingerprint') == fingerprint and all(rep.get(k) == v for k,
+                                                            v in recipe.items() if k != 'n_views')
 
 # %% ../nbs/api/03a_worldclip.ipynb #c031
 def world_clip(preset=None, seed: int = 0, ds=None, device=None, progress: bool = True) -> ClipEncoder:
@@ -227,7 +242,8 @@ def world_clip(preset=None, seed: int = 0, ds=None, device=None, progress: bool 
         warnings.warn(f'The shipped demo encoder {ship.name} was trained on another KB or recipe than this one '
                       f'(SynthMEL generator or preset changed); pre-training anew (about 12 min on 2 CPU cores for demo). '
                       f'Regenerate it with scripts/pretrain_demo_clip.py.')
-    key = hashlib.sha256(json.dumps([fp, recipe, TINY_CLIP_CONFIGS.get(recipe['model_name'])], sort_keys=True).encode()).hexdigest()[:12]
+    key = hashlib.sha256(json.dumps([fp, recipe, TINY_CLIP_CONFIGS.get(recipe['model_name'])],
+                                    sort_keys=True).encode()).hexdigest()[:12]
     path = outputs_dir('cache', 'world_clip') / f"{recipe['model_name']}-{p.name}-s{seed}-{key}.safetensors"
     def train():
         corpus = world_corpus(ds, recipe['image_size'], recipe['n_views'])
