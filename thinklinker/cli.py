@@ -9,10 +9,12 @@ from pathlib import Path
 from .config import outputs_dir, project_root, STATUS_ENV
 
 # %% auto #0
-__all__ = ['DEMO_NOTEBOOKS', 'EXPERIMENTS', 'notebook_parameters', 'parse_params', 'run_notebook', 'build_parser', 'main']
+__all__ = ['DEMO_NOTEBOOKS', 'DOC_NOTEBOOKS', 'EXPERIMENTS', 'notebook_parameters', 'parse_params', 'run_notebook',
+           'build_parser', 'main']
 
 # %% ../nbs/api/90_cli.ipynb #c006
 DEMO_NOTEBOOKS: list[str] = ['main_results', 'case_studies']
+DOC_NOTEBOOKS: list[str] = ['index', 'paper_vs_code']     # nbs/ notebooks that are documents, not experiments
 EXPERIMENTS: list[str] = ['calibration', 'main_results', 'ablations', 'rank_sweep', 'dialogue_rounds',
                           'infusion_strategies',
                           'llm_backbones', 'llm_strategies', 'efficiency', 'case_studies', 'link', 'protocols']

@@ -12,8 +12,8 @@ from .experiment import setup_experiment, cached_stage1, cached_stage2, make_llm
 
 # %% auto #0
 __all__ = ['MAIN_METHODS', 'MAIN_PARTS', 'unit_experiment', 'fit_summary', 'dialogue_stage2', 'run_pipeline', 'pipeline_unit',
-           'unit_rows', 'code_preset', 'official_label', 'tensor_label', 'main_results_units', 'main_results_seed',
-           'subset_metrics', 'answers_swap_unit']
+           'unit_rows', 'code_preset', 'preset_value', 'official_label', 'tensor_label', 'main_results_units',
+           'main_results_seed', 'subset_metrics', 'answers_swap_unit']
 
 # %% ../nbs/api/14_runs.ipynb #c00bx1
 _EXPERIMENTS = {}
@@ -140,6 +140,10 @@ def code_preset(name: str, base, **cfg_overrides) -> dict:
     from thinklinker.matcher import matcher_preset
     from thinklinker.infusion import STAGE2_PRESETS
     return dict(cfg=matcher_preset(name, base, **cfg_overrides), **STAGE2_PRESETS[name])
+
+def preset_value(v, P):
+    "`v` itself, or `v[P.name]` when `v` is a {preset name: value} dict (None for a preset it does not name)."
+    return v.get(P.name) if isinstance(v, dict) else v
 
 def official_label(cfg, stage: int) -> str:
     "Row name of the official-code configuration `cfg` in `stage` 1 or 2; the rank is named when it is not the width."
