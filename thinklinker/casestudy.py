@@ -4,6 +4,7 @@
 
 # %% ../nbs/api/12_casestudy.ipynb #c004
 from __future__ import annotations
+from fastcore.basics import patch
 import base64, html, io, textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -275,72 +276,81 @@ class CaseBrowser:
         s = self.shown
         return s[self.pos.value - 1] if s else None
 
-    def _step(self, slider, d):
-        slider.value = max(slider.min, min(slider.max, slider.value + d))
+# %% ../nbs/api/12_casestudy.ipynb #c017p0
+@patch
+def _step(self: CaseBrowser, slider, d):
+    slider.value = max(slider.min, min(slider.max, slider.value + d))
 
-    def _refilter(self):
-        n = len(self.shown)
-        self.pos.max = max(n, 1)
-        self.pos.value = 1
-        self._show_mention()
+@patch
+def _refilter(self: CaseBrowser):
+    n = len(self.shown)
+    self.pos.max = max(n, 1)
+    self.pos.value = 1
+    self._show_mention()
 
-    def _show_mention(self):
-        c = self.current
-        self.round.max = c.R if c else 0
-        self.round.value = c.R if c else 0     # open on the final ranking; step back with ◀ round
-        self.pick.value = bool(c and c.mention_id in self.picked)
-        self._render()
+@patch
+def _show_mention(self: CaseBrowser):
+    c = self.current
+    self.round.max = c.R if c else 0
+    self.round.value = c.R if c else 0     # open on the final ranking; step back with ◀ round
+    self.pick.value = bool(c and c.mention_id in self.picked)
+    self._render()
 
-    def _toggle_pick(self, on):
-        c = self.current
-        if c is None: return
-        if on and c.mention_id not in self.picked: self.picked.append(c.mention_id)
-        if not on and c.mention_id in self.picked: self.picked.remove(c.mention_id)
-        self._render()
+@patch
+def _toggle_pick(self: CaseBrowser, on):
+    c = self.current
+    if c is None: return
+    if on and c.mention_id not in self.picked: self.picked.append(c.mention_id)
+    if not on and c.mention_id in self.picked: self.picked.remove(c.mention_id)
+    self._render()
 
-    def _render(self):
-        c = self.current
-        n = len(self.shown)
-        if c is None:
-            self.view.value = f'<i>no case matches the filter "{self.filter.value}"</i>'
-            self.status.value = ''
-            return
-        self.view.value = case_html(c, upto=self.round.value, k=self.k, label=self.label)
-        self.status.value = (f'mention {self.pos.value} of {n} ({self.filter.value}); round {self.round.value} of {c.R}; '
-                             f'picked for export: {len(self.picked)}' + (f' | {html.escape(self._note)}' if self._note else ''))
+@patch
+def _render(self: CaseBrowser):
+    c = self.current
+    n = len(self.shown)
+    if c is None:
+        self.view.value = f'<i>no case matches the filter "{self.filter.value}"</i>'
+        self.status.value = ''
+        return
+    self.view.value = case_html(c, upto=self.round.value, k=self.k, label=self.label)
+    self.status.value = (f'mention {self.pos.value} of {n} ({self.filter.value}); round {self.round.value} of {c.R}; '
+                         f'picked for export: {len(self.picked)}' + (f' | {html.escape(self._note)}' if self._note else ''))
 
-    def snapshot_html(self) -> str:
-        "A static HTML page of the browser as it stands (controls drawn with their current values, status, view): for a headless screenshot."
-        e = html.escape
-        opts = ''.join(f'<option{" selected" if v == self.filter.value else ""}>{e(lbl)}</option>' for lbl,
-                       v in self._options())
-        btn = lambda t: f'<button style="margin:2px 4px;padding:4px 10px">{e(t)}</button>'
-        sl = lambda name, w: (f'<span style="margin:0 6px">{name} <input type="range" min="{w.min}" max="{w.max}" value="{w.value}"/> '
-                              f'{w.value}</span>')
-        return ('<!doctype html><html><head><meta charset="utf-8"></head><body style="font-family:sans-serif;font-size:13px">'
-                f'<div>Show <select>{opts}</select>{btn("◀ mention")}{sl("Mention", self.pos)}{btn("mention ▶")}</div>'
-                f'<div>{btn("◀ round")}{sl("Round", self.round)}{btn("round ▶")}'
-                f'<input type="checkbox"{" checked" if self.pick.value else ""}/> pick for export {btn("export HTML")}{btn("export PNG")}</div>'
-                f'<div style="margin:4px 0">{self.status.value}</div>{self.view.value}</body></html>')
+# %% ../nbs/api/12_casestudy.ipynb #c017p1
+@patch
+def snapshot_html(self: CaseBrowser) -> str:
+    "A static HTML page of the browser as it stands (controls drawn with their current values, status, view): for a headless screenshot."
+    e = html.escape
+    opts = ''.join(f'<option{" selected" if v == self.filter.value else ""}>{e(lbl)}</option>' for lbl,
+                   v in self._options())
+    btn = lambda t: f'<button style="margin:2px 4px;padding:4px 10px">{e(t)}</button>'
+    sl = lambda name, w: (f'<span style="margin:0 6px">{name} <input type="range" min="{w.min}" max="{w.max}" value="{w.value}"/> '
+                          f'{w.value}</span>')
+    return ('<!doctype html><html><head><meta charset="utf-8"></head><body style="font-family:sans-serif;font-size:13px">'
+            f'<div>Show <select>{opts}</select>{btn("◀ mention")}{sl("Mention", self.pos)}{btn("mention ▶")}</div>'
+            f'<div>{btn("◀ round")}{sl("Round", self.round)}{btn("round ▶")}'
+            f'<input type="checkbox"{" checked" if self.pick.value else ""}/> pick for export {btn("export HTML")}{btn("export PNG")}</div>'
+            f'<div style="margin:4px 0">{self.status.value}</div>{self.view.value}</body></html>')
 
-    def export(self, fmt: str = 'html') -> list[Path]:
-        """Write the picked cases (or the current one) to `out_dir`: `browser-cases.html` (not the notebook's own `cases.html`),
-        or one PNG per case."""
-        if self.out_dir is None: raise ValueError('CaseBrowser(out_dir=...) is needed to export')
-        from thinklinker.config import atomic_path
-        import matplotlib.pyplot as plt
-        by_id = {c.mention_id: c for c in self.cases}
-        chosen = [by_id[i] for i in self.picked] or ([self.current] if self.current else [])
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        if fmt == 'html': paths = [export_html(chosen, self.out_dir / 'browser-cases.html', label=self.label)]
-        elif fmt == 'png':
-            paths = []
-            for c in chosen:
-                fig = case_figure(c, k=self.k, label=self.label); p = self.out_dir / f'case-{c.mention_id}.png'
-                with atomic_path(p, suffix='.png') as tmp: fig.savefig(tmp, dpi=120, format='png', bbox_inches='tight')
-                plt.close(fig)
-                paths.append(p)
-        else: raise ValueError(f"fmt must be 'html' or 'png', not {fmt!r}")
-        self._note = f'wrote {", ".join(p.name for p in paths)} to {self.out_dir}'
-        self._render()
-        return paths
+@patch
+def export(self: CaseBrowser, fmt: str = 'html') -> list[Path]:
+    """Write the picked cases (or the current one) to `out_dir`: `browser-cases.html` (not the notebook's own `cases.html`),
+    or one PNG per case."""
+    if self.out_dir is None: raise ValueError('CaseBrowser(out_dir=...) is needed to export')
+    from thinklinker.config import atomic_path
+    import matplotlib.pyplot as plt
+    by_id = {c.mention_id: c for c in self.cases}
+    chosen = [by_id[i] for i in self.picked] or ([self.current] if self.current else [])
+    self.out_dir.mkdir(parents=True, exist_ok=True)
+    if fmt == 'html': paths = [export_html(chosen, self.out_dir / 'browser-cases.html', label=self.label)]
+    elif fmt == 'png':
+        paths = []
+        for c in chosen:
+            fig = case_figure(c, k=self.k, label=self.label); p = self.out_dir / f'case-{c.mention_id}.png'
+            with atomic_path(p, suffix='.png') as tmp: fig.savefig(tmp, dpi=120, format='png', bbox_inches='tight')
+            plt.close(fig)
+            paths.append(p)
+    else: raise ValueError(f"fmt must be 'html' or 'png', not {fmt!r}")
+    self._note = f'wrote {", ".join(p.name for p in paths)} to {self.out_dir}'
+    self._render()
+    return paths

@@ -4,6 +4,7 @@
 
 # %% ../nbs/api/08_llm.ipynb #c004
 from __future__ import annotations
+from fastcore.basics import patch
 import os, re, json, time, random, sqlite3, hashlib, logging, threading, importlib.util
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
@@ -389,67 +390,73 @@ class SimulatedLLM(Backend):
         if re.search(r'\b(kind|type|category)\b', ql): return 'type'
         return None
 
-    def _eqg(self, system, user, decoding):
-        q = self._find_entity(_field(user, 'Name'), _field(user, 'Description'))
-        asked = set(re.findall(r'^\s*-\s*(.+\?)\s*$', user, flags=re.M))
-        if q is None:
-            return 'What field or category does the entity you are looking for belong to?', {'task': 'eqg', 'entity': None}
-        attrs = [a for a, v in self._facts(q).items() if v is not None and attr_question(a) not in asked]
-        if not attrs:
-            return 'What other detail would distinguish it from similarly named entities?', {'task': 'eqg', 'entity': q, 'attr': None}
-        attrs.sort(key=lambda a: _u01(self.seed, 'eqg', user, a))
-        return attr_question(attrs[0]), {'task': 'eqg', 'entity': q, 'attr': attrs[0]}
+# %% ../nbs/api/08_llm.ipynb #c017s1p0
+@patch
+def _eqg(self: SimulatedLLM, system, user, decoding):
+    q = self._find_entity(_field(user, 'Name'), _field(user, 'Description'))
+    asked = set(re.findall(r'^\s*-\s*(.+\?)\s*$', user, flags=re.M))
+    if q is None:
+        return 'What field or category does the entity you are looking for belong to?', {'task': 'eqg', 'entity': None}
+    attrs = [a for a, v in self._facts(q).items() if v is not None and attr_question(a) not in asked]
+    if not attrs:
+        return 'What other detail would distinguish it from similarly named entities?', {'task': 'eqg', 'entity': q, 'attr': None}
+    attrs.sort(key=lambda a: _u01(self.seed, 'eqg', user, a))
+    return attr_question(attrs[0]), {'task': 'eqg', 'entity': q, 'attr': attrs[0]}
 
-    def _cvr(self, system, user, decoding):
-        name, ctx, question = _field(user, 'Mention'), _field(user, 'Context'), _field(user, 'Question') or ''
-        mid, gold = self._gold(name, ctx)
-        meta = {'task': 'cvr', 'mention_id': mid, 'gold': gold}
-        if gold is None or gold not in self.kb['entities']:
-            meta['outcome'] = 'unknown'
-            return f'{name} is the one described in the given context.', meta
-        facts = {a: v for a, v in self._facts(gold).items() if v is not None}
-        attr = self._attr_of(question)
-        if attr not in facts:                      # CVR rule 2: state the contextual type and one fact instead
-            others = sorted((a for a in facts if a != 'type'), key=lambda a: _u01(self.seed, 'alt', user, a))
-            attr = others[0] if others else 'type'
-        meta['attr'] = attr
-        u = _u01(self.seed, 'cvr', system, user)
-        if u < self.kr: value, meta['outcome'] = str(facts[attr]), 'knowledge'
-        elif u < self.kr + self.hr:
-            wrong = [v for v in self._values[attr] if v != str(facts[attr])]
-            if not wrong: value, meta['outcome'] = str(facts[attr]), 'knowledge'
-            else: value, meta['outcome'] = wrong[int(_u01(self.seed, 'wrong', user) * len(wrong))], 'hallucination'
-        else:
-            meta['outcome'] = 'uninformative'
-            return f'{name} is the one described in the given context.', meta
-        meta['value'] = value
-        if attr == 'type': return f'{name} is a {value}.', meta
-        return f"{name}'s {attr.replace('_', ' ')} is {value}.", meta
+@patch
+def _cvr(self: SimulatedLLM, system, user, decoding):
+    name, ctx, question = _field(user, 'Mention'), _field(user, 'Context'), _field(user, 'Question') or ''
+    mid, gold = self._gold(name, ctx)
+    meta = {'task': 'cvr', 'mention_id': mid, 'gold': gold}
+    if gold is None or gold not in self.kb['entities']:
+        meta['outcome'] = 'unknown'
+        return f'{name} is the one described in the given context.', meta
+    facts = {a: v for a, v in self._facts(gold).items() if v is not None}
+    attr = self._attr_of(question)
+    if attr not in facts:                      # CVR rule 2: state the contextual type and one fact instead
+        others = sorted((a for a in facts if a != 'type'), key=lambda a: _u01(self.seed, 'alt', user, a))
+        attr = others[0] if others else 'type'
+    meta['attr'] = attr
+    u = _u01(self.seed, 'cvr', system, user)
+    if u < self.kr: value, meta['outcome'] = str(facts[attr]), 'knowledge'
+    elif u < self.kr + self.hr:
+        wrong = [v for v in self._values[attr] if v != str(facts[attr])]
+        if not wrong: value, meta['outcome'] = str(facts[attr]), 'knowledge'
+        else: value, meta['outcome'] = wrong[int(_u01(self.seed, 'wrong', user) * len(wrong))], 'hallucination'
+    else:
+        meta['outcome'] = 'uninformative'
+        return f'{name} is the one described in the given context.', meta
+    meta['value'] = value
+    if attr == 'type': return f'{name} is a {value}.', meta
+    return f"{name}'s {attr.replace('_', ' ')} is {value}.", meta
 
-    def _choose(self, system, user, decoding):
-        "A numbered choice (DME, KAR): the gold's number (p = knowledge), another (p = hallucination), else chance."
-        mid, gold = self._gold(_field(user, 'Mention'), _field(user, 'Context'))
-        opts = re.findall(r'^\[(\d+)\] (.*?) \| (.*)$', user, flags=re.M)
-        meta = {'task': 'choose', 'mention_id': mid, 'gold': gold}
-        if not opts: return 'None of them.', {**meta, 'outcome': 'no options'}
-        right = [i for i, (_, n, d) in enumerate(opts) if gold is not None and self._find_entity(n, d) == gold]
-        draw = lambda pool, tag: pool[int(_u01(self.seed, tag, system, user) * len(pool))]
-        u = _u01(self.seed, 'choose', system, user)
-        if right and u < self.kr: i, meta['outcome'] = right[0], 'knowledge'
-        elif right and u < self.kr + self.hr and len(opts) > 1:
-            i, meta['outcome'] = draw([j for j in range(len(opts)) if j not in right], 'wrong'), 'hallucination'
-        else: i, meta['outcome'] = draw(list(range(len(opts))), 'chance'), ('uninformative' if right else 'unknown')
-        return opts[i][0], meta
+# %% ../nbs/api/08_llm.ipynb #c017s1p1
+@patch
+def _choose(self: SimulatedLLM, system, user, decoding):
+    "A numbered choice (DME, KAR): the gold's number (p = knowledge), another (p = hallucination), else chance."
+    mid, gold = self._gold(_field(user, 'Mention'), _field(user, 'Context'))
+    opts = re.findall(r'^\[(\d+)\] (.*?) \| (.*)$', user, flags=re.M)
+    meta = {'task': 'choose', 'mention_id': mid, 'gold': gold}
+    if not opts: return 'None of them.', {**meta, 'outcome': 'no options'}
+    right = [i for i, (_, n, d) in enumerate(opts) if gold is not None and self._find_entity(n, d) == gold]
+    draw = lambda pool, tag: pool[int(_u01(self.seed, tag, system, user) * len(pool))]
+    u = _u01(self.seed, 'choose', system, user)
+    if right and u < self.kr: i, meta['outcome'] = right[0], 'knowledge'
+    elif right and u < self.kr + self.hr and len(opts) > 1:
+        i, meta['outcome'] = draw([j for j in range(len(opts)) if j not in right], 'wrong'), 'hallucination'
+    else: i, meta['outcome'] = draw(list(range(len(opts))), 'chance'), ('uninformative' if right else 'unknown')
+    return opts[i][0], meta
 
-    def _complete(self, system, user, decoding):
-        if self.latency_s: time.sleep(self.latency_s)
-        if _field(user, 'Candidates') is not None and _field(user, 'Mention') is not None:
-            text, meta = self._choose(system, user, decoding)
-        elif _field(user, 'Question') is not None and _field(user, 'Mention') is not None:
-            text, meta = self._cvr(system, user, decoding)
-        else: text, meta = self._eqg(system, user, decoding)
-        return Completion(text=text, input_tokens=len((system + ' ' + user).split()), output_tokens=len(text.split()),
-                          stop_reason='end_turn', meta=meta)
+@patch
+def _complete(self: SimulatedLLM, system, user, decoding):
+    if self.latency_s: time.sleep(self.latency_s)
+    if _field(user, 'Candidates') is not None and _field(user, 'Mention') is not None:
+        text, meta = self._choose(system, user, decoding)
+    elif _field(user, 'Question') is not None and _field(user, 'Mention') is not None:
+        text, meta = self._cvr(system, user, decoding)
+    else: text, meta = self._eqg(system, user, decoding)
+    return Completion(text=text, input_tokens=len((system + ' ' + user).split()), output_tokens=len(text.split()),
+                      stop_reason='end_turn', meta=meta)
 
 # %% ../nbs/api/08_llm.ipynb #c023
 def cache_key(backend: str, model: str, decoding: dict, version: str, system: str, user: str, scope: str = '') -> str:
@@ -555,103 +562,112 @@ class LLM:
         return cache_key(self.backend.name, self.backend.model, self.backend.decoding(**r.decoding), r.version,
                          r.system, r.user, r.scope)
 
-    def _account(self, c: Completion, kind: str):
+# %% ../nbs/api/08_llm.ipynb #c025s3p0
+@patch
+def _account(self: LLM, c: Completion, kind: str):
+    with self._lock:
+        u = self.usage
+        u.requested_input_tokens += c.input_tokens
+        u.requested_output_tokens += c.output_tokens
+        if kind == 'hit':
+            u.cache_hits += 1
+            return
+        if kind == 'shared':
+            u.shared += 1
+            return
+        u.calls += 1
+        u.input_tokens += c.input_tokens
+        u.output_tokens += c.output_tokens
+        u.cache_read_tokens += c.cache_read_tokens
+        u.cache_write_tokens += c.cache_write_tokens
+        u.retries = getattr(self.backend, 'stats', {}).get('retries', 0)
+        p = (self.prices or {}).get(self.backend.model)
+        if p is not None:
+            cost = (c.input_tokens * p.input + c.output_tokens * p.output
+                    + c.cache_write_tokens * (p.cache_write if p.cache_write is not None else p.input)
+                    + c.cache_read_tokens * (p.cache_read if p.cache_read is not None else p.input)) / 1e6
+            u.cost_usd = (u.cost_usd or 0.0) + cost
+
+@patch
+def _store(self: LLM, k: str, r: Request, c: Completion):
+    "Cache `c` under `k`; an empty answer is never cached (a re-run asks again)."
+    if self.cache is not None and (c.text or '').strip():
+        self.cache.put(k, c, r.version, self.backend.decoding(**r.decoding), r.system, r.user)
+
+# %% ../nbs/api/08_llm.ipynb #c025s3p1
+@patch
+def request(self: LLM, r: Request) -> Completion:
+    "Answer one request: from the cache, from an identical request in flight, or by a call."
+    k = self.key(r)
+    if self.cache is not None and (hit := self.cache.get(k)) is not None:
+        self._account(hit, 'hit'); return hit
+    with self._lock:
+        done = self._memo.get(k)
+        fut, owner = self._inflight.get(k), False
+        if done is not None: fut = done
+        elif fut is None:
+            fut, owner = Future(), True
+            self._inflight[k] = fut
+    if not owner:
+        c = fut.result(); self._account(c, 'shared'); return c
+    try:
+        c = self.backend.complete(r.system, r.user, **r.decoding)
+        self._store(k, r, c)
+        self._account(c, 'call')
+        fut.set_result(c)
         with self._lock:
-            u = self.usage
-            u.requested_input_tokens += c.input_tokens
-            u.requested_output_tokens += c.output_tokens
-            if kind == 'hit':
-                u.cache_hits += 1
-                return
-            if kind == 'shared':
-                u.shared += 1
-                return
-            u.calls += 1
-            u.input_tokens += c.input_tokens
-            u.output_tokens += c.output_tokens
-            u.cache_read_tokens += c.cache_read_tokens
-            u.cache_write_tokens += c.cache_write_tokens
-            u.retries = getattr(self.backend, 'stats', {}).get('retries', 0)
-            p = (self.prices or {}).get(self.backend.model)
-            if p is not None:
-                cost = (c.input_tokens * p.input + c.output_tokens * p.output
-                        + c.cache_write_tokens * (p.cache_write if p.cache_write is not None else p.input)
-                        + c.cache_read_tokens * (p.cache_read if p.cache_read is not None else p.input)) / 1e6
-                u.cost_usd = (u.cost_usd or 0.0) + cost
+            self._memo[k] = fut
+            self._inflight.pop(k, None)   # asked once per run, cache or not
+        return c
+    except BaseException as e:
+        with self._lock: self._inflight.pop(k, None)
+        fut.set_exception(e)
+        raise
 
-    def _store(self, k: str, r: Request, c: Completion):
-        "Cache `c` under `k`; an empty answer is never cached (a re-run asks again)."
-        if self.cache is not None and (c.text or '').strip():
-            self.cache.put(k, c, r.version, self.backend.decoding(**r.decoding), r.system, r.user)
+@patch
+def complete(self: LLM, system: str, user: str, version: str = '', scope: str = '', **decoding) -> Completion:
+    "Like `Backend.complete`, through the cache."
+    return self.request(Request(system, user, decoding, version, scope))
 
-    def request(self, r: Request) -> Completion:
-        "Answer one request: from the cache, from an identical request in flight, or by a call."
-        k = self.key(r)
-        if self.cache is not None and (hit := self.cache.get(k)) is not None:
-            self._account(hit, 'hit'); return hit
-        with self._lock:
-            done = self._memo.get(k)
-            fut, owner = self._inflight.get(k), False
-            if done is not None: fut = done
-            elif fut is None:
-                fut, owner = Future(), True
-                self._inflight[k] = fut
-        if not owner:
-            c = fut.result(); self._account(c, 'shared'); return c
-        try:
-            c = self.backend.complete(r.system, r.user, **r.decoding)
-            self._store(k, r, c)
-            self._account(c, 'call')
-            fut.set_result(c)
-            with self._lock:
-                self._memo[k] = fut
-                self._inflight.pop(k, None)   # asked once per run, cache or not
-            return c
-        except BaseException as e:
-            with self._lock: self._inflight.pop(k, None)
-            fut.set_exception(e)
-            raise
+@patch
+def complete_many(self: LLM, requests: list[Request], concurrency: int = 8, batch: bool = False,
+                  progress: bool = True, desc: str = 'LLM') -> list[Completion]:
+    "Answer all `requests` (order kept), at most `concurrency` at a time, with a progress bar."
+    if batch and hasattr(self.backend, 'complete_batch'): return self._complete_batch(requests, progress, desc)
+    out: list[Completion | None] = [None] * len(requests)
+    with tqdm(total=len(requests), desc=desc, disable=not progress, leave=False) as bar:
+        if concurrency <= 1:
+            for i, r in enumerate(requests): out[i] = self.request(r); bar.update()
+            return out
+        with ThreadPoolExecutor(max_workers=concurrency) as ex:
+            futs = {ex.submit(self.request, r): i for i, r in enumerate(requests)}
+            try:
+                for f in as_completed(futs):
+                    out[futs[f]] = f.result(); bar.update()
+            except BaseException:
+                for f in futs: f.cancel()
+                raise
+    return out
 
-    def complete(self, system: str, user: str, version: str = '', scope: str = '', **decoding) -> Completion:
-        "Like `Backend.complete`, through the cache."
-        return self.request(Request(system, user, decoding, version, scope))
-
-    def complete_many(self, requests: list[Request], concurrency: int = 8, batch: bool = False,
-                      progress: bool = True, desc: str = 'LLM') -> list[Completion]:
-        "Answer all `requests` (order kept), at most `concurrency` at a time, with a progress bar."
-        if batch and hasattr(self.backend, 'complete_batch'): return self._complete_batch(requests, progress, desc)
-        out: list[Completion | None] = [None] * len(requests)
-        with tqdm(total=len(requests), desc=desc, disable=not progress, leave=False) as bar:
-            if concurrency <= 1:
-                for i, r in enumerate(requests): out[i] = self.request(r); bar.update()
-                return out
-            with ThreadPoolExecutor(max_workers=concurrency) as ex:
-                futs = {ex.submit(self.request, r): i for i, r in enumerate(requests)}
-                try:
-                    for f in as_completed(futs):
-                        out[futs[f]] = f.result(); bar.update()
-                except BaseException:
-                    for f in futs: f.cancel()
-                    raise
-        return out
-
-    def _complete_batch(self, requests, progress, desc):
-        keys = [self.key(r) for r in requests]
-        out, todo = [None] * len(requests), {}
-        for i, (k, r) in enumerate(zip(keys, requests)):
-            hit = self.cache.get(k) if self.cache is not None else None
-            if hit is not None:
-                out[i] = hit
-                self._account(hit, 'hit')
-            elif k in todo: todo[k].append(i)
-            else: todo[k] = [i]
-        if todo:
-            firsts = [v[0] for v in todo.values()]
-            res = self.backend.complete_batch([(requests[i].system, requests[i].user,
-                                                requests[i].decoding) for i in firsts])
-            for (k, idx), c in zip(todo.items(), res):
-                self._store(k, requests[idx[0]], c); self._account(c, 'call')
-                for j, i in enumerate(idx):
-                    out[i] = c
-                    if j: self._account(c, 'shared')
-        return out
+# %% ../nbs/api/08_llm.ipynb #c025s3p2
+@patch
+def _complete_batch(self: LLM, requests, progress, desc):
+    keys = [self.key(r) for r in requests]
+    out, todo = [None] * len(requests), {}
+    for i, (k, r) in enumerate(zip(keys, requests)):
+        hit = self.cache.get(k) if self.cache is not None else None
+        if hit is not None:
+            out[i] = hit
+            self._account(hit, 'hit')
+        elif k in todo: todo[k].append(i)
+        else: todo[k] = [i]
+    if todo:
+        firsts = [v[0] for v in todo.values()]
+        res = self.backend.complete_batch([(requests[i].system, requests[i].user,
+                                            requests[i].decoding) for i in firsts])
+        for (k, idx), c in zip(todo.items(), res):
+            self._store(k, requests[idx[0]], c); self._account(c, 'call')
+            for j, i in enumerate(idx):
+                out[i] = c
+                if j: self._account(c, 'shared')
+    return out

@@ -4,6 +4,7 @@
 
 # %% ../nbs/api/05_matcher.ipynb #c004
 from __future__ import annotations
+from fastcore.basics import patch
 import math
 from dataclasses import dataclass, replace, asdict, fields
 import torch
@@ -118,45 +119,51 @@ class Matcher(nn.Module):
         "Names of the score matrices this configuration produces, besides `S*`."
         return [f'S^{k}' for k in self.towers]
 
-    def _inputs(self, f: dict, m: str) -> list[torch.Tensor]:
-        c = self.cfg
-        k = 'text' if m == 't' else 'image'
-        loc, glob = f[f'{k}_local'], f[f'{k}_global']
-        if c.input_norm: loc, glob = self.in_norm[f'{m}_local'](loc), self.in_norm[f'{m}_global'](glob)
-        loc, glob = self.proj[m](loc), self.proj[m](glob)
-        mask = f[f'{k}_mask'].bool() if f'{k}_mask' in f else torch.ones(loc.shape[:2], dtype=torch.bool, device=loc.device)
-        if m == 'v' and 'image_present' in f:
-            absent = ~f['image_present'].bool()
-            loc = torch.where(absent[:, None, None], self.no_image['local'].expand_as(loc), loc)
-            glob = torch.where(absent[:, None], self.no_image['global'].expand_as(glob), glob)
-        out = []
-        if c.use_local:
-            cond = glob if c.use_global else self.hpg_query[m].expand_as(glob)
-            out.append(self.hpg[m](loc, mask, cond))
-        if c.use_global: out.append(glob)
-        # dropout on the towers' inputs (pooled local, global): on the [N,L,d] sequences it cost a third of a step
-        return [self.drop(x) for x in out]
+# %% ../nbs/api/05_matcher.ipynb #c009s1p0
+@patch
+def _inputs(self: Matcher, f: dict, m: str) -> list[torch.Tensor]:
+    c = self.cfg
+    k = 'text' if m == 't' else 'image'
+    loc, glob = f[f'{k}_local'], f[f'{k}_global']
+    if c.input_norm: loc, glob = self.in_norm[f'{m}_local'](loc), self.in_norm[f'{m}_global'](glob)
+    loc, glob = self.proj[m](loc), self.proj[m](glob)
+    mask = f[f'{k}_mask'].bool() if f'{k}_mask' in f else torch.ones(loc.shape[:2], dtype=torch.bool, device=loc.device)
+    if m == 'v' and 'image_present' in f:
+        absent = ~f['image_present'].bool()
+        loc = torch.where(absent[:, None, None], self.no_image['local'].expand_as(loc), loc)
+        glob = torch.where(absent[:, None], self.no_image['global'].expand_as(glob), glob)
+    out = []
+    if c.use_local:
+        cond = glob if c.use_global else self.hpg_query[m].expand_as(glob)
+        out.append(self.hpg[m](loc, mask, cond))
+    if c.use_global: out.append(glob)
+    # dropout on the towers' inputs (pooled local, global): on the [N,L,d] sequences it cost a third of a step
+    return [self.drop(x) for x in out]
 
-    def embed(self, f: dict) -> dict[str, torch.Tensor]:
-        "Tower outputs {'T','V','O'} [N,d] of N items (mentions or entities) from their encoder features."
-        per = {m: self._inputs(f, m) for m in self.mods}
-        out = {}
-        for k, tower in self.towers.items():
-            xs = per['t'] if k == 'T' else per['v'] if k == 'V' else [x for m in self.mods for x in per[m]]
-            out[k] = tower(*xs)
-        return out
+@patch
+def embed(self: Matcher, f: dict) -> dict[str, torch.Tensor]:
+    "Tower outputs {'T','V','O'} [N,d] of N items (mentions or entities) from their encoder features."
+    per = {m: self._inputs(f, m) for m in self.mods}
+    out = {}
+    for k, tower in self.towers.items():
+        xs = per['t'] if k == 'T' else per['v'] if k == 'V' else [x for m in self.mods for x in per[m]]
+        out[k] = tower(*xs)
+    return out
 
-    def score(self, men: dict, ent: dict, cand_mask: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        "Scores [B,C] from mention embeddings ([B,d] each) and candidate embeddings ([B,C,d] each); padding -> -inf."
-        s = {f'S^{k}': torch.einsum('bd,bcd->bc', men[k], ent[k]) / math.sqrt(self.cfg.d) for k in self.towers}
-        s['S*'] = torch.stack(list(s.values())).mean(0)
-        if cand_mask is not None: s = {k: v.masked_fill(~cand_mask.bool(), float('-inf')) for k, v in s.items()}
-        return s
+# %% ../nbs/api/05_matcher.ipynb #c009s1p1
+@patch
+def score(self: Matcher, men: dict, ent: dict, cand_mask: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    "Scores [B,C] from mention embeddings ([B,d] each) and candidate embeddings ([B,C,d] each); padding -> -inf."
+    s = {f'S^{k}': torch.einsum('bd,bcd->bc', men[k], ent[k]) / math.sqrt(self.cfg.d) for k in self.towers}
+    s['S*'] = torch.stack(list(s.values())).mean(0)
+    if cand_mask is not None: s = {k: v.masked_fill(~cand_mask.bool(), float('-inf')) for k, v in s.items()}
+    return s
 
-    def forward(self, men_feats: dict, ent_feats: dict, cand_idx: torch.Tensor, cand_mask: torch.Tensor | None = None):
-        "Scores of B mentions against candidates `cand_idx` [B,C] (rows of `ent_feats`, which holds the distinct entities)."
-        m, e = self.embed(men_feats), self.embed(ent_feats)
-        return self.score(m, {k: v[cand_idx] for k, v in e.items()}, cand_mask)
+@patch
+def forward(self: Matcher, men_feats: dict, ent_feats: dict, cand_idx: torch.Tensor, cand_mask: torch.Tensor | None = None):
+    "Scores of B mentions against candidates `cand_idx` [B,C] (rows of `ent_feats`, which holds the distinct entities)."
+    m, e = self.embed(men_feats), self.embed(ent_feats)
+    return self.score(m, {k: v[cand_idx] for k, v in e.items()}, cand_mask)
 
 # %% ../nbs/api/05_matcher.ipynb #c009s2
 def matcher_loss(scores: dict[str, torch.Tensor], gold: torch.Tensor) -> torch.Tensor:
