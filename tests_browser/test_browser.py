@@ -22,6 +22,14 @@ pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason='needs chromiu
                                 '(Debian: apt-get install -y chromium chromium-driver)')
 RUN_TIMEOUT = float(os.environ.get('THINKLINKER_BROWSER_TIMEOUT', 600))
 
+def _wait(d, cond, timeout: float):
+    "WebDriverWait(d, timeout).until(cond), retrying while the page re-renders an element under us (stale)."
+    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.common.exceptions import StaleElementReferenceException, NoSuchElementException
+    return WebDriverWait(d, timeout, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException,
+                                                         StopIteration)).until(cond)
+
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -87,7 +95,7 @@ def _css(d, sel, timeout=60.0, root=None):
     "The first element matching `sel`, waited for."
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
-    return WebDriverWait(root or d, timeout).until(lambda x: (x.find_elements(By.CSS_SELECTOR, sel) or [None])[0])
+    return _wait(root or d, lambda x: (x.find_elements(By.CSS_SELECTOR, sel) or [None])[0], timeout)
 
 
 def _run_all(d, url, token, path):
@@ -109,7 +117,12 @@ def _run_all(d, url, token, path):
     t0 = time.time()
     while time.time() - t0 < RUN_TIMEOUT:
         prompts = [e.text for e in d.find_elements(By.CSS_SELECTOR, '.jp-CodeCell .jp-InputPrompt')]
-        if prompts and not any('*' in p for p in prompts): break
+        # done: nothing queued or running, and something ran ('[ ]' everywhere: the kernel is still starting; empty
+        # cells keep '[ ]' for good), and the kernel idle
+        if (prompts and not any('*' in p for p in prompts) and any(re.search(r'\[\d+\]', p) for p in prompts)
+                and d.find_elements(By.CSS_SELECTOR, '.jp-Notebook-ExecutionIndicator[data-status="idle"]')): break
+        if any('Traceback' in e.text for e in d.find_elements(
+                By.CSS_SELECTOR, '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')): break
         time.sleep(2)
     else: raise AssertionError(f'{path}: cells still running after {RUN_TIMEOUT:.0f} s')
     errors = [e.text[:2000] for e in d.find_elements(By.CSS_SELECTOR, '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
@@ -155,8 +168,8 @@ def test_link_notebook(lab, driver, shots):
     old = before[0].get_attribute('innerHTML') if before else ''
     _css(d, 'button.tl-link', root=ui).click()
     from selenium.webdriver.support.ui import WebDriverWait
-    WebDriverWait(d, 120).until(lambda x: sentence in (x.find_elements(By.CSS_SELECTOR, '.tl-view .tl-result') or [None])[0].text
-                                if x.find_elements(By.CSS_SELECTOR, '.tl-view .tl-result') else False)
+    _wait(d, lambda x: sentence in (x.find_elements(By.CSS_SELECTOR, '.tl-view .tl-result') or [None])[0].text
+                                if x.find_elements(By.CSS_SELECTOR, '.tl-view .tl-result') else False, 240)
     res = _css(d, '.tl-view .tl-result', root=ui)
     assert res.get_attribute('innerHTML') != old
     rounds = res.find_elements(By.CSS_SELECTOR, 'tr.tl-round')
@@ -194,7 +207,7 @@ def test_case_study_browser(lab, driver, shots):
     readout = lambda label: next(e for e in d.find_elements(By.CSS_SELECTOR, '.widget-slider')
                                  if e.find_element(By.CSS_SELECTOR, '.widget-label').text == label
                                  ).find_element(By.CSS_SELECTOR, '.widget-readout').text.strip()
-    WebDriverWait(d, 60).until(lambda x: any(e.text.startswith('mention ') for e in x.find_elements(By.CSS_SELECTOR, '.widget-html-content')))
+    _wait(d, lambda x: any(e.text.startswith('mention ') for e in x.find_elements(By.CSS_SELECTOR, '.widget-html-content')), 180)
     s0 = status()
     m = re.match(r'mention (\d+) of (\d+) \((\w+)\); round (\d+) of (\d+)', s0)
     assert m, s0
@@ -208,11 +221,11 @@ def test_case_study_browser(lab, driver, shots):
     x_before = cols()
     if n > 1:
         btn('mention ▶').click()
-        WebDriverWait(d, 20).until(lambda x: status().startswith('mention 2 of'))
+        _wait(d, lambda x: status().startswith('mention 2 of'), 30)
         assert readout('Mention') == '2'
     if R > 0:
         btn('◀ round').click()
-        WebDriverWait(d, 20).until(lambda x: f'round {R - 1} of {R}' in status())
+        _wait(d, lambda x: f'round {R - 1} of {R}' in status(), 30)
         assert cols() == x_before, (x_before, cols())
     p = _shot(d, case, shots / 'case-browser-step.png')
     # filter: the dropdown's options carry their counts; choosing one restricts the status line
@@ -221,13 +234,13 @@ def test_case_study_browser(lab, driver, shots):
     target = next(o.text for o in sel.options if o.text.startswith('unchanged'))
     k = int(re.search(r'\((\d+)\)', target).group(1))
     sel.select_by_visible_text(target)
-    WebDriverWait(d, 20).until(lambda x: '(unchanged)' in status() or 'no case matches' in x.page_source)
+    _wait(d, lambda x: '(unchanged)' in status() or 'no case matches' in x.page_source, 30)
     if k: assert f'of {k} (unchanged)' in status(), status()
     # export HTML: its own file, one note naming the folder; the notebook's cases.html untouched
     out_cs = next((q for q in (outputs / '_smoke' / 'case_studies', outputs / 'case_studies') if (q / 'cases.html').exists()), None)
     before = (out_cs / 'cases.html').read_bytes() if out_cs else None
     if k:
-        btn('export HTML').click(); WebDriverWait(d, 30).until(lambda x: 'wrote browser-cases.html' in status())
+        btn('export HTML').click(); _wait(d, lambda x: 'wrote browser-cases.html' in status(), 30)
         btn('export HTML').click(); time.sleep(2)
         assert status().count('wrote') == 1, status()
         if out_cs: assert (out_cs / 'cases.html').read_bytes() == before and (out_cs / 'browser-cases.html').is_file()
