@@ -42,6 +42,13 @@ class Preset:
     max_steps: int | None = None  # cap on optimiser steps per epoch (None: whole epoch)
     lr_plateau: float | None = 0.3  # on a dev epoch without improvement: best weights back, lr x this (None: off)
     clip_pretrain_steps: int = 0  # world pre-training of the tiny CLIP on SynthMEL's KB (worldclip; 0: the older recipe)
+    # stage 1 as the paper runs it (§3.5: encoder and fusion trained jointly) and what feeds a GPU while it does
+    finetune_encoder: bool = False  # stage 1 fine-tunes CLIP with the matcher (stage 2 always freezes it)
+    lr_encoder: float | None = None  # AdamW lr of the encoder when fine-tuned (None: lr_stage1, as the paper)
+    train_negatives: int = 0        # stage-1 steps score gold + this many random candidates (0: the whole list)
+    amp: str | None = None          # 'bf16': autocast + TF32 on CUDA (nothing changes on the CPU); None: fp32
+    grad_checkpointing: bool = False  # activation checkpointing of the CLIP towers while fine-tuning (less memory)
+    loader_workers: int | None = None  # DataLoader workers feeding a fine-tuning step (None: one per spare core, <= 8)
 
     def to_dict(self) -> dict:
         "Plain dict, e.g. for logging next to results."
@@ -63,7 +70,8 @@ PRESETS: dict[str, Preset] = {
                     clip_pretrain_epochs=0, d=256, rank=4, n_candidates=16, batch_size=128,
                     epochs_stage1=30, epochs_stage2=30, patience=5,
                     lr_stage1=1e-5, lr_stage2=3e-5,
-                    dialogue_rounds=3, seeds=(0, 1, 2)),
+                    dialogue_rounds=3, seeds=(0, 1, 2),
+                    finetune_encoder=True, train_negatives=3, amp='bf16'),
 }
 
 # the paper's per-dataset settings (§4 and Appendix E): Preset field -> value
