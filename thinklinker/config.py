@@ -9,9 +9,10 @@ from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PRESETS', 'DATASET_SETTINGS', 'PAPER_LR', 'PRESET_ENV', 'DEVICE_ENV', 'OUTPUTS_ENV', 'STATUS_ENV', 'Preset',
-           'dataset_key', 'preset_for', 'preset_name', 'get_preset', 'seed_everything', 'get_device', 'project_root',
-           'outputs_dir', 'current_umask', 'umask_mode', 'atomic_path', 'atomic_write_text', 'status']
+__all__ = ['PRESETS', 'DATASET_SETTINGS', 'PAPER_LR', 'PRESET_ENV', 'DEVICE_ENV', 'AMP_MODES', 'OUTPUTS_ENV', 'STATUS_ENV',
+           'Preset', 'dataset_key', 'preset_for', 'preset_name', 'get_preset', 'seed_everything', 'get_device',
+           'amp_context', 'project_root', 'outputs_dir', 'current_umask', 'umask_mode', 'atomic_path',
+           'atomic_write_text', 'status']
 
 # %% ../nbs/api/00_config.ipynb #c005
 @dataclass(frozen=True)
@@ -140,6 +141,21 @@ def get_device(override: str | None = None):
         raise RuntimeError(f"Device {want!r} requested but CUDA is not available on this machine "
                            f"(unset ${DEVICE_ENV} or pass override='cpu').")
     return dev
+
+# %% ../nbs/api/00_config.ipynb #c018b
+import contextlib
+AMP_MODES = (None, 'bf16')
+
+def amp_context(device, amp: str | None = None):
+    "bf16 autocast (and TF32 matmuls) on a CUDA `device` when `amp == 'bf16'`; a no-op context on the CPU or for None."
+    import torch
+    if amp not in AMP_MODES: raise ValueError(f"amp must be one of {AMP_MODES}, not {amp!r}")
+    dev = torch.device(device) if not isinstance(device, torch.device) else device
+    if amp is None or dev.type != 'cuda': return contextlib.nullcontext()
+    torch.backends.cuda.matmul.allow_tf32 = True     # TF32 for what stays fp32 (the matcher, the optimiser)
+    torch.backends.cudnn.allow_tf32 = True
+    return torch.autocast('cuda', dtype=torch.bfloat16)
+
 
 # %% ../nbs/api/00_config.ipynb #c020
 OUTPUTS_ENV = 'THINKLINKER_OUTPUTS'

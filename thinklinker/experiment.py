@@ -4,7 +4,7 @@
 
 # %% ../nbs/api/11_experiment.ipynb #c004
 from __future__ import annotations
-import hashlib, inspect, json, os, subprocess, time
+import copy, hashlib, inspect, json, os, subprocess, time
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 from typing import Callable
@@ -193,16 +193,24 @@ class Experiment:
     encoder_note: str = ''          # set when real data is encoded by the tiny CLIP pre-trained on SynthMEL
 
     @property
+    def encoder_training(self) -> str:
+        "'encoder fine-tuned' or 'encoder frozen': what stage 1 does with CLIP under this experiment's preset."
+        return 'encoder fine-tuned' if self.P.finetune_encoder else 'encoder frozen'
+
+    @property
     def bench_label(self) -> str:
-        "The benchmark's name on figures and tables: SynthMEL is always called synthetic; a stand-in encoder and the protocol are named."
+        "The benchmark's name on figures and tables: SynthMEL is always called synthetic; a stand-in encoder, the protocol and whether stage 1 fine-tunes the encoder are named."
         b = f'SynthMEL {self.P.name} (synthetic benchmark)' if self.synthetic else self.ds.name
         b = f'{b} ({self.encoder_note})' if self.encoder_note else b
-        return f'{b}, {self.protocol_label}' if self.protocol_label else b
+        b = f'{b}, {self.protocol_label}' if self.protocol_label else b
+        return f'{b}, {self.encoder_training}'
 
     def meta(self, llm: str | None = None) -> dict:
         "Provenance columns of results.csv."
         return {'preset': self.P.name, 'lr_stage1': self.P.lr_stage1, 'lr_stage2': self.P.lr_stage2,
-                'dialogue_rounds': self.P.dialogue_rounds,
+                'dialogue_rounds': self.P.dialogue_rounds, 'finetune_encoder': self.P.finetune_encoder,
+                'lr_encoder': self.P.lr_encoder or (self.P.lr_stage1 if self.P.finetune_encoder else None),
+                'train_negatives': self.P.train_negatives, 'amp': self.P.amp or 'fp32',
                 'dataset': 'synthmel' if self.synthetic else str(self.ds.root),
                 'encoder': self.enc.identity, 'encoder_note': self.encoder_note, 'llm': llm or '',
                 'protocol': self.protocol, 'protocol_detail': self.protocol_detail, 'commit': git_commit()}
@@ -334,14 +342,18 @@ def _cached_run(d: Path, key: str, use_cache: bool, what: str, load, train, stat
     return r
 
 # %% ../nbs/api/11_experiment.ipynb #c014s5
-def cached_stage1(exp: Experiment, cfg=None, seed: int = 0, finetune_encoder: bool = False, cache_dir=None,
+def cached_stage1(exp: Experiment, cfg=None, seed: int = 0, finetune_encoder: bool | None = None, cache_dir=None,
                   use_cache: bool = True, **kw):
     """`train_stage1` on `exp`, or the same result loaded from `outputs/cache/stage1/` (`.seconds`: training time of the cached
-    run); test candidates under `exp.protocol` unless `protocol=` is given (part of the cache key either way)."""
+    run); test candidates under `exp.protocol` unless `protocol=` is given (part of the cache key either way).
+    `finetune_encoder` None: the preset's (`exp.P.finetune_encoder`). A fine-tuned encoder is a copy of `exp.enc`
+    (in the result's `src.encoder`): `exp.enc` keeps its weights for the next run and the zero-shot baseline."""
     from thinklinker.protocol import resolve_protocol
     from thinklinker.train import train_stage1, Stage1Result, FitResult, FeatureSource, stage1_candidates, predict_scores, evaluate_scores
     from thinklinker.matcher import Matcher, MatcherConfig
-    enc, P = exp.enc, exp.P
+    P = exp.P
+    finetune_encoder = P.finetune_encoder if finetune_encoder is None else bool(finetune_encoder)
+    enc = copy.deepcopy(exp.enc) if finetune_encoder else exp.enc
     kw['protocol'] = resolve_protocol(kw.get('protocol') or exp.protocol or None, exp.ds)
     cfg = cfg or MatcherConfig(text_dim=enc.text_dim, image_dim=enc.image_dim, d=P.d, rank=P.rank)
     def load(sd, info):

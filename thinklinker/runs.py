@@ -11,9 +11,9 @@ from dataclasses import replace
 from .experiment import setup_experiment, cached_stage1, cached_stage2, make_llm
 
 # %% auto #0
-__all__ = ['MAIN_METHODS', 'MAIN_PARTS', 'unit_experiment', 'fit_summary', 'dialogue_stage2', 'run_pipeline', 'pipeline_unit',
-           'unit_rows', 'code_preset', 'preset_value', 'official_label', 'tensor_label', 'main_results_units',
-           'main_results_seed', 'subset_metrics', 'answers_swap_unit']
+__all__ = ['S2_ENCODER', 'MAIN_METHODS', 'MAIN_PARTS', 'unit_experiment', 'fit_summary', 'dialogue_stage2', 'run_pipeline',
+           'pipeline_unit', 'unit_rows', 'code_preset', 'preset_value', 'official_label', 'tensor_label',
+           'main_results_units', 'main_results_seed', 'subset_metrics', 'answers_swap_unit']
 
 # %% ../nbs/api/14_runs.ipynb #c00bx1
 _EXPERIMENTS = {}
@@ -156,6 +156,9 @@ def tensor_label(budget: int) -> str:
     b = f'2^{budget.bit_length() - 1}' if budget & (budget - 1) == 0 else f'{budget:,}'
     return f'Tensor fusion (≤ {b} weights per tower)'
 
+# what a stage-2 row did with the encoder: stage 2 always freezes it (after stage 1 fine-tuned it, or not)
+S2_ENCODER = {True: 'fine-tuned in stage 1, frozen in stage 2', False: 'frozen'}
+
 MAIN_METHODS = ['CLIP zero-shot', 'Text-only matcher', 'Concat fusion', 'TENSOR', 'ThinkLinker (stage 1)',
                 'ThinkLinker† (stage 2)']
 # the parts of one seed, longest first on the demo (measured: official (rank = d) > tensor ≈ thinklinker > concat > text_only)
@@ -167,48 +170,54 @@ def main_results_units(seeds) -> list[dict]:
 
 # %% ../nbs/api/14_runs.ipynb #c009
 def main_results_seed(seed: int, part: str = 'all', preset='demo', data='synthmel', clip_weights=None, llm='simulated',
-                      knowledge_rate=0.8, hallucination_rate=0.1, rounds=None, finetune_encoder=False, tensor_budget=None,
+                      knowledge_rate=0.8, hallucination_rate=0.1, rounds=None, finetune_encoder=None, tensor_budget=None,
                       out_dir=None, threads=1, overrides=None, protocol=None, official_rank=None) -> list[dict]:
-    "[{'seed', 'part', 'rows', 'timings', 'dialogue', 'without_answers'}]: the methods of Table 1 in `part` (see `MAIN_PARTS`) for one `seed`."
+    """[{'seed', 'part', 'rows', 'timings', 'dialogue', 'without_answers'}]: the methods of Table 1 in `part` (see `MAIN_PARTS`)
+    for one `seed`. Every trained method fine-tunes the encoder in stage 1 or not as `finetune_encoder` says (None: the
+    preset's); each row says which ('encoder') and its 'params' count the encoder's weights when they train."""
     from thinklinker.matcher import MatcherConfig, TENSOR_BUDGET
     from thinklinker.fusion import count_params
-    from thinklinker.train import zero_shot_scores, evaluate_scores
+    from thinklinker.train import zero_shot_scores, evaluate_scores, FeatureSource
     if part != 'all' and part not in MAIN_PARTS: raise ValueError(f"part must be 'all' or one of {MAIN_PARTS}, not {part!r}")
+    if finetune_encoder is not None: overrides = {**(overrides or {}), 'finetune_encoder': bool(finetune_encoder)}
     exp = unit_experiment('main_results', seed, preset, data, clip_weights, out_dir, threads, overrides, protocol)
     P, ds, enc = exp.P, exp.ds, exp.enc
+    ft, n_enc = P.finetune_encoder, sum(p.numel() for p in enc.parameters())
+    s1_enc = 'fine-tuned in stage 1' if ft else 'frozen'
     budget = int(tensor_budget) if tensor_budget else (TENSOR_BUDGET if P.name == 'paper' else 2**20)
     base = MatcherConfig(text_dim=enc.text_dim, image_dim=enc.image_dim, d=P.d, rank=P.rank)
     baselines = {'text_only': ('Text-only matcher', base.ablate('w/o image')),
                  'concat': ('Concat fusion', replace(base, fusion='concat')),
                  'tensor': (tensor_label(budget), replace(base, fusion='tensor', tensor_budget=budget))}
     out = {'seed': seed, 'part': part, 'rows': [], 'timings': {}, 'dialogue': None, 'without_answers': None}
-    def add(method, res, **extra):
-        for tag, m in res.items(): out['rows'].append({'method': method, 'seed': seed, 'tag': tag, **m, **extra})
+    def add(method, res, encoder=s1_enc, **extra):
+        for tag, m in res.items():
+            out['rows'].append({'method': method, 'seed': seed, 'tag': tag, **m, 'encoder': encoder, **extra})
     for p, (name, cfg) in baselines.items():
         if part not in ('all', p): continue
-        r = cached_stage1(exp, cfg, seed=seed, finetune_encoder=False, progress=False, desc=name)
+        r = cached_stage1(exp, cfg, seed=seed, progress=False, desc=name)
         out['timings'][name] = r.seconds
-        add(name, r.test, params=count_params(r.model))
+        add(name, r.test, params=count_params(r.model) + ft * n_enc)
     if part in ('all', 'official'):
         # the authors' code as one configuration (runs.code_preset); official_rank: a labelled lower rank (None: = d)
         pp = code_preset('official', base, **({'rank': int(official_rank)} if official_rank else {}))
-        r = run_pipeline(exp, seed, stage1_kw={'finetune_encoder': finetune_encoder}, rounds=rounds, llm=llm,
-                         knowledge_rate=knowledge_rate, hallucination_rate=hallucination_rate,
-                         dialogue_file=f'dialogue-official-s{seed}.jsonl', **pp)
-        add(official_label(pp['cfg'], 1), r.stage1.test, params=count_params(r.stage1.model))
-        add(official_label(pp['cfg'], 2), r.stage2.test, params=count_params(r.stage2.model))
+        r = run_pipeline(exp, seed, rounds=rounds, llm=llm, knowledge_rate=knowledge_rate,
+                         hallucination_rate=hallucination_rate, dialogue_file=f'dialogue-official-s{seed}.jsonl', **pp)
+        add(official_label(pp['cfg'], 1), r.stage1.test, params=count_params(r.stage1.model) + ft * n_enc)
+        add(official_label(pp['cfg'], 2), r.stage2.test, S2_ENCODER[ft], params=count_params(r.stage2.model))
         out['timings'].update({'official stage 1': r.stage1.seconds, 'official stage 2': r.stage2.seconds})
     if part in ('all', 'thinklinker'):
         # stage 1, the dialogue (afresh: stage 1 may have been retrained; the LLM response cache makes repeated prompts
         # free) and stage 2, through both caches
-        r = run_pipeline(exp, seed, base, stage1_kw={'finetune_encoder': finetune_encoder}, rounds=rounds, llm=llm,
-                         knowledge_rate=knowledge_rate, hallucination_rate=hallucination_rate,
-                         dialogue_file=f'dialogue-s{seed}.jsonl')
+        r = run_pipeline(exp, seed, base, rounds=rounds, llm=llm, knowledge_rate=knowledge_rate,
+                         hallucination_rate=hallucination_rate, dialogue_file=f'dialogue-s{seed}.jsonl')
         s1, s2 = r.stage1, r.stage2
-        zs = zero_shot_scores(s1.src, 'test', s1.cands['test'])
-        add('CLIP zero-shot', evaluate_scores(zs, s1.cands['test'], by_tag=True), params=0)
-        add('ThinkLinker (stage 1)', s1.test, params=count_params(s1.model))
-        add('ThinkLinker† (stage 2)', s2.test, params=count_params(s2.model))
+        # zero-shot: the encoder as given (a fine-tuned stage 1 trained a copy of it; see experiment.cached_stage1)
+        zsrc = FeatureSource(ds, enc, finetune=False, progress=False) if ft else s1.src
+        zs = zero_shot_scores(zsrc, 'test', s1.cands['test'])
+        add('CLIP zero-shot', evaluate_scores(zs, s1.cands['test'], by_tag=True), 'zero-shot (not trained)', params=0)
+        add('ThinkLinker (stage 1)', s1.test, params=count_params(s1.model) + ft * n_enc)
+        add('ThinkLinker† (stage 2)', s2.test, S2_ENCODER[ft], params=count_params(s2.model))
         out['timings'].update({'ThinkLinker stage 1': s1.seconds, 'dialogue': r.timings['dialogue'],
                                'stage 2': s2.seconds})
         out.update(dialogue=dict(r.run.stats), without_answers=s2.n_without_answers)

@@ -263,7 +263,8 @@ def train_stage1(ds, encoder: ClipEncoder, preset, cfg: MatcherConfig | None = N
     model = Matcher(cfg).to(encoder.device)
     for p in encoder.parameters(): p.requires_grad_(finetune_encoder)
     groups = [{'params': list(model.parameters())}]
-    if finetune_encoder: groups.append({'params': list(encoder.parameters())})
+    if finetune_encoder:   # the encoder's own rate (Preset.lr_encoder; None: lr_stage1, as the paper)
+        groups.append({'params': list(encoder.parameters()), 'lr': getattr(preset, 'lr_encoder', None) or preset.lr_stage1})
     dev_eval = lambda m: evaluate_scores(predict_scores(m, src, 'dev', cands['dev']), cands['dev'])
     wrapper = _Pair(model, encoder) if finetune_encoder else model
     tr = Trainer.for_stage(1, wrapper, preset, groups, epochs=epochs, max_steps=max_steps,

@@ -60,7 +60,8 @@ class Trainer:
                  monitor: str = 'MRR', mode: str = 'max', epochs: int = 10, patience: int = 3,
                  lr: float = 1e-3, weight_decay: float = 0.01, grad_clip: float | None = 1.0,
                  seed: int = 0, max_steps: int | None = None, ckpt_path: str | Path | None = None,
-                 ckpt_every: int = 50, progress: bool = True, desc: str = 'train', plateau_factor: float | None = None):
+                 ckpt_every: int = 50, progress: bool = True, desc: str = 'train', plateau_factor: float | None = None,
+                 batch_size: int | None = None):
         if mode not in ('max', 'min'): raise ValueError(f"mode must be 'max' or 'min', not {mode!r}")
         self.model, self.loss_fn, self.batches, self.evaluate = model, loss_fn, batches, evaluate
         groups = param_groups or [{'params': [p for p in model.parameters() if p.requires_grad]}]
@@ -73,6 +74,7 @@ class Trainer:
         self.ckpt_path = Path(ckpt_path) if ckpt_path else None
         self.ckpt_every, self.progress, self.desc = ckpt_every, progress, desc
         self.plateau_factor = plateau_factor   # on an epoch without improvement: back to the best weights, lr x factor
+        self.batch_size = batch_size           # named in the error when CUDA runs out of memory
 
     @classmethod
     def for_stage(cls, stage: int, model: nn.Module, preset, param_groups: list[dict] | None = None, *,
@@ -83,7 +85,8 @@ class Trainer:
         return cls(model, param_groups, monitor='MRR',
                    epochs=epochs or (preset.epochs_stage1 if stage == 1 else preset.epochs_stage2),
                    patience=preset.patience, lr=preset.lr_stage1 if stage == 1 else preset.lr_stage2,
-                   plateau_factor=preset.lr_plateau, max_steps=max_steps or preset.max_steps, **kw)
+                   plateau_factor=preset.lr_plateau, max_steps=max_steps or preset.max_steps,
+                   batch_size=kw.pop('batch_size', preset.batch_size), **kw)
 
     def _better(self, a, b): return b is None or (a > b if self.mode == 'max' else a < b)
 
@@ -156,13 +159,27 @@ def _train_epoch(self: Trainer, st: TrainState, ck: dict | None):
     bar.close()
 
 # %% ../nbs/api/06a_trainer.ipynb #trc006p3
+def _oom_error(self: Trainer, e: BaseException, where: str) -> RuntimeError:
+    "A CUDA out-of-memory error that names the batch size and what to change."
+    bs = f'batch size {self.batch_size}' if self.batch_size else 'this batch size'
+    mem = ''
+    if torch.cuda.is_available():
+        mem = (f' (peak {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB allocated of '
+               f'{torch.cuda.get_device_properties(0).total_memory / 2**30:.1f} GiB)')
+    return RuntimeError(f"{self.desc}: CUDA ran out of memory {where} with {bs}{mem}. Lower the batch size "
+                        f"(overrides={{'batch_size': ...}}), or turn on amp='bf16' and grad_checkpointing=True, or score "
+                        f"fewer candidates per step (train_negatives). CUDA said: {str(e).splitlines()[0][:300]}")
+
 @patch
 def _step(self: Trainer, batch, ep: int, i: int) -> float:
     "One optimiser step on `batch`; its loss."
-    loss = self.loss_fn(self.model, batch)
-    if not torch.isfinite(loss): raise FloatingPointError(f"{self.desc}: loss is {loss.item()} at epoch {ep+1} step {i}")
-    self.opt.zero_grad(set_to_none=True)
-    loss.backward()
+    try:
+        loss = self.loss_fn(self.model, batch)
+        if not torch.isfinite(loss): raise FloatingPointError(f"{self.desc}: loss is {loss.item()} at epoch {ep+1} step {i}")
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+    except torch.OutOfMemoryError as e:
+        raise _oom_error(self, e, f'at epoch {ep+1} step {i}') from e
     if self.grad_clip: nn.utils.clip_grad_norm_([p for g in self.opt.param_groups for p in g['params']], self.grad_clip)
     self.opt.step()
     return loss.item()
