@@ -334,6 +334,13 @@ def _cached_run(d: Path, key: str, use_cache: bool, what: str, load, train, stat
     return r
 
 # %% ../nbs/api/11_experiment.ipynb #c014s5
+def _finetune_copy(enc):
+    "A copy of encoder `enc` to fine-tune: not backed by `enc`'s weights file (a linker saves its weights)."
+    import copy
+    e = copy.deepcopy(enc)
+    e.weights_path, e.weights_source, e._hash_memo = None, f'fine-tuned from {enc.weights_source}', (None, None)
+    return e
+
 def cached_stage1(exp: Experiment, cfg=None, seed: int = 0, finetune_encoder: bool = False, cache_dir=None,
                   use_cache: bool = True, **kw):
     """`train_stage1` on `exp`, or the same result loaded from `outputs/cache/stage1/` (`.seconds`: training time of the cached
@@ -341,7 +348,8 @@ def cached_stage1(exp: Experiment, cfg=None, seed: int = 0, finetune_encoder: bo
     from thinklinker.protocol import resolve_protocol
     from thinklinker.train import train_stage1, Stage1Result, FitResult, FeatureSource, stage1_candidates, predict_scores, evaluate_scores
     from thinklinker.matcher import Matcher, MatcherConfig
-    enc, P = exp.enc, exp.P
+    P = exp.P
+    enc = _finetune_copy(exp.enc) if finetune_encoder else exp.enc      # exp.enc itself never moves
     kw['protocol'] = resolve_protocol(kw.get('protocol') or exp.protocol or None, exp.ds)
     cfg = cfg or MatcherConfig(text_dim=enc.text_dim, image_dim=enc.image_dim, d=P.d, rank=P.rank)
     def load(sd, info):

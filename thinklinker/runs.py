@@ -172,7 +172,7 @@ def main_results_seed(seed: int, part: str = 'all', preset='demo', data='synthme
     "[{'seed', 'part', 'rows', 'timings', 'dialogue', 'without_answers'}]: the methods of Table 1 in `part` (see `MAIN_PARTS`) for one `seed`."
     from thinklinker.matcher import MatcherConfig, TENSOR_BUDGET
     from thinklinker.fusion import count_params
-    from thinklinker.train import zero_shot_scores, evaluate_scores
+    from thinklinker.train import zero_shot_scores, evaluate_scores, FeatureSource
     if part != 'all' and part not in MAIN_PARTS: raise ValueError(f"part must be 'all' or one of {MAIN_PARTS}, not {part!r}")
     exp = unit_experiment('main_results', seed, preset, data, clip_weights, out_dir, threads, overrides, protocol)
     P, ds, enc = exp.P, exp.ds, exp.enc
@@ -205,7 +205,9 @@ def main_results_seed(seed: int, part: str = 'all', preset='demo', data='synthme
                          knowledge_rate=knowledge_rate, hallucination_rate=hallucination_rate,
                          dialogue_file=f'dialogue-s{seed}.jsonl')
         s1, s2 = r.stage1, r.stage2
-        zs = zero_shot_scores(s1.src, 'test', s1.cands['test'])
+        # CLIP zero-shot: the encoder as loaded, also when stage 1 fine-tuned a copy of it (cached_stage1)
+        zsrc = s1.src if s1.src.encoder is enc else FeatureSource(ds, enc, finetune=False, progress=False)
+        zs = zero_shot_scores(zsrc, 'test', s1.cands['test'])
         add('CLIP zero-shot', evaluate_scores(zs, s1.cands['test'], by_tag=True), params=0)
         add('ThinkLinker (stage 1)', s1.test, params=count_params(s1.model))
         add('ThinkLinker† (stage 2)', s2.test, params=count_params(s2.model))
