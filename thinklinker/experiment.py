@@ -342,6 +342,13 @@ def _cached_run(d: Path, key: str, use_cache: bool, what: str, load, train, stat
     return r
 
 # %% ../nbs/api/11_experiment.ipynb #c014s5
+def _finetune_copy(enc):
+    "A copy of encoder `enc` to fine-tune: not backed by `enc`'s weights file (a linker saves its weights)."
+    import copy
+    e = copy.deepcopy(enc)
+    e.weights_path, e.weights_source, e._hash_memo = None, f'fine-tuned from {enc.weights_source}', (None, None)
+    return e
+
 def cached_stage1(exp: Experiment, cfg=None, seed: int = 0, finetune_encoder: bool | None = None, cache_dir=None,
                   use_cache: bool = True, **kw):
     """`train_stage1` on `exp`, or the same result loaded from `outputs/cache/stage1/` (`.seconds`: training time of the cached
@@ -353,7 +360,7 @@ def cached_stage1(exp: Experiment, cfg=None, seed: int = 0, finetune_encoder: bo
     from thinklinker.matcher import Matcher, MatcherConfig
     P = exp.P
     finetune_encoder = P.finetune_encoder if finetune_encoder is None else bool(finetune_encoder)
-    enc = copy.deepcopy(exp.enc) if finetune_encoder else exp.enc
+    enc = _finetune_copy(exp.enc) if finetune_encoder else exp.enc      # exp.enc itself never moves
     kw['protocol'] = resolve_protocol(kw.get('protocol') or exp.protocol or None, exp.ds)
     cfg = cfg or MatcherConfig(text_dim=enc.text_dim, image_dim=enc.image_dim, d=P.d, rank=P.rank)
     def load(sd, info):
