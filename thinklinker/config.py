@@ -66,7 +66,8 @@ PRESETS: dict[str, Preset] = {
                     clip_pretrain_epochs=30, d=128, rank=4, n_candidates=16, batch_size=64,
                     epochs_stage1=10, epochs_stage2=8, patience=3,
                     lr_stage1=1e-3, lr_stage2=1e-3,
-                    dialogue_rounds=3, seeds=(0, 1, 2), clip_pretrain_steps=3000),
+                    dialogue_rounds=3, seeds=(0, 1, 2), clip_pretrain_steps=3000,
+                    lr_encoder=1e-4),   # used with -p finetune_encoder True (measured best of 1e-3 / 1e-4; README)
     'paper': Preset('paper', n_entities=4000, n_mentions=30000, image_size=224, clip_model='ViT-B-32',
                     clip_pretrain_epochs=0, d=256, rank=4, n_candidates=16, batch_size=128,
                     epochs_stage1=30, epochs_stage2=30, patience=5,
