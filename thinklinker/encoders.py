@@ -109,9 +109,11 @@ def hf_clip_files(folder) -> dict:
     listing = ', '.join(found[:20]) + (f', ... ({len(found)} in all)' if len(found) > 20 else '') or 'nothing'
     cf = d / 'config.json'
     if not cf.is_file():
+        oc = [n for n in found if n.startswith('open_clip_') and n.endswith(('.safetensors', '.bin'))]
+        hint = f"; an open_clip hub folder: pass its file {str(d / oc[0])!r} with the model's name" if oc else ''
         raise ValueError(f"Folder {str(d)!r} is not a Hugging Face CLIP model: no config.json (found: {listing}); "
                          f"pass a folder written by CLIPModel.save_pretrained (e.g. a download of "
-                         f"openai/clip-vit-base-patch32) or a checkpoint file.")
+                         f"openai/clip-vit-base-patch32) or a checkpoint file{hint}.")
     try: cfg = json.loads(cf.read_text(encoding='utf-8'))
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f'{cf}: not valid JSON ({e})') from None
     mt = cfg.get('model_type') if isinstance(cfg, dict) else None
@@ -520,7 +522,8 @@ def _load_hf_clip(folder) -> tuple:
     kw = dict(local_files_only=True, trust_remote_code=False, output_loading_info=True,
               use_safetensors=f['weights'].name.endswith('.safetensors'))   # .bin: torch.load(weights_only=True)
     with _quiet_transformers():
-        model, info = transformers.CLIPModel.from_pretrained(str(folder), dtype=torch.float32, **kw)
+        model, info = transformers.CLIPModel.from_pretrained(str(folder), **kw)
+    model = model.float()                                 # fp16 / bf16 checkpoints too: features in float32
     bad = sorted(info.get('missing_keys') or []) + sorted(info.get('mismatched_keys') or [])
     if bad:
         raise ValueError(f"{f['weights']}: {len(bad)} weight(s) of the CLIP model are missing or have another shape "
@@ -891,6 +894,9 @@ def save_clip(encoder: ClipEncoder, path, report: dict | None = None, dtype=None
     meta = {'model_name': encoder.model_name, 'image_size': str(encoder.image_size),
             'config': json.dumps(open_clip.get_model_config(encoder.model_name), sort_keys=True),
             'report': json.dumps(report or {}, default=str)}
+    if getattr(encoder, 'backend', 'open_clip') == 'hf':        # config and preprocessing travel with the weights
+        meta.update(backend='hf', hf_config=encoder.model.config.to_json_string(use_diff=False),
+                    preprocess=json.dumps(encoder.hf_preprocess), tokenizer='open_clip')
     if getattr(encoder, 'backend', 'open_clip') == 'hf':        # config and preprocessing travel with the weights
         meta.update(backend='hf', hf_config=encoder.model.config.to_json_string(use_diff=False),
                     preprocess=json.dumps(encoder.hf_preprocess), tokenizer='open_clip')
