@@ -18,8 +18,10 @@ from .config import get_device, outputs_dir, atomic_path, seed_everything
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['TINY_CLIP_CONFIGS', 'HF_OFFLINE_ENV', 'register_tiny_configs', 'hub_reachable', 'is_offline', 'resolve_weights',
-           'to_rgb', 'load_image', 'ClipEncoder', 'shapes_dataset', 'corpus_fingerprint', 'FeatureCache',
+__all__ = ['TINY_CLIP_CONFIGS', 'HF_OFFLINE_ENV', 'HF_CLIP_WEIGHTS', 'HF_TOKENIZER_FILES', 'HF_MODEL_NAME',
+           'register_tiny_configs', 'hub_reachable', 'is_offline', 'hf_clip_files', 'weights_sha256', 'resolve_weights',
+           'to_rgb', 'load_image', 'ClipEncoder', 'shapes_dataset', 'hf_preprocess_spec', 'preprocess_from_spec',
+           'HFClipTokenizer', 'hf_clip_tokenizer', 'tiny_hf_clip_folder', 'corpus_fingerprint', 'FeatureCache',
            'encode_corpus', 'entity_text', 'as_pairs', 'augment_text', 'zero_shot_retrieval', 'pretrain_tiny_clip',
            'save_clip', 'checkpoint_report', 'tiny_clip_path', 'cached_encoder', 'tiny_clip', 'encoder_for_preset',
            'encoder_throughput']
@@ -94,12 +96,57 @@ def _hf_cached_file(model_name: str, tag: str) -> str | None:
             if isinstance(hit, str) and os.path.exists(hit): return hit
     return None
 
+# %% ../nbs/api/03_encoders.ipynb #c010s5
+HF_CLIP_WEIGHTS = ('model.safetensors', 'pytorch_model.bin')
+HF_TOKENIZER_FILES = ('tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json')
+
+def hf_clip_files(folder) -> dict:
+    """The files of the Hugging Face CLIP folder `folder` that `ClipEncoder` reads: {'config', 'weights',
+    'preprocessor' (or None), 'tokenizer' (list, maybe empty)}; an error saying what was found if it is not one."""
+    d = Path(folder).expanduser()
+    if not d.is_dir(): raise FileNotFoundError(f'{str(d)!r} is not a folder')
+    found = sorted(p.name for p in d.iterdir())
+    listing = ', '.join(found[:20]) + (f', ... ({len(found)} in all)' if len(found) > 20 else '') or 'nothing'
+    cf = d / 'config.json'
+    if not cf.is_file():
+        oc = [n for n in found if n.startswith('open_clip_') and n.endswith(('.safetensors', '.bin'))]
+        hint = f"; an open_clip hub folder: pass its file {str(d / oc[0])!r} with the model's name" if oc else ''
+        raise ValueError(f"Folder {str(d)!r} is not a Hugging Face CLIP model: no config.json (found: {listing}); "
+                         f"pass a folder written by CLIPModel.save_pretrained (e.g. a download of "
+                         f"openai/clip-vit-base-patch32) or a checkpoint file{hint}.")
+    try: cfg = json.loads(cf.read_text(encoding='utf-8'))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f'{cf}: not valid JSON ({e})') from None
+    mt = cfg.get('model_type') if isinstance(cfg, dict) else None
+    if mt != 'clip':
+        raise ValueError(f"{cf}: model_type {mt!r}, architectures {cfg.get('architectures') if isinstance(cfg, dict) else None}"
+                         f"; ClipEncoder reads Hugging Face CLIP models (model_type 'clip', CLIPModel).")
+    w = [n for n in HF_CLIP_WEIGHTS if (d / n).is_file()]
+    if not w:
+        raise ValueError(f"Folder {str(d)!r} has a CLIP config.json but no weights file ({' or '.join(HF_CLIP_WEIGHTS)}; "
+                         f"found: {listing}); sharded checkpoints are not supported.")
+    pre = d / 'preprocessor_config.json'
+    return {'config': cf, 'weights': d / w[0], 'preprocessor': pre if pre.is_file() else None,
+            'tokenizer': [d / n for n in HF_TOKENIZER_FILES if (d / n).is_file()]}
+
+def weights_sha256(path) -> str:
+    "SHA-256 of a checkpoint file's bytes; for a Hugging Face CLIP folder, of the names and hashes of the files read."
+    def fsha(p):
+        h = hashlib.sha256()
+        with open(p, 'rb') as f:
+            for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
+        return h.hexdigest()
+    p = Path(path)
+    if not p.is_dir(): return fsha(p)
+    f = hf_clip_files(p)
+    files = [f['config'], f['weights']] + ([f['preprocessor']] if f['preprocessor'] else []) + f['tokenizer']
+    return hashlib.sha256(json.dumps([[x.name, fsha(x)] for x in files]).encode()).hexdigest()
+
 # %% ../nbs/api/03_encoders.ipynb #c010s4
 def resolve_weights(model_name: str, pretrained) -> tuple[str | None, str]:
     "Decide where weights come from: (argument for open_clip's `pretrained`, a description). Fails fast and clearly."
     how = (f"pass pretrained='/path/to/checkpoint.safetensors' (a local open_clip or OpenAI CLIP checkpoint for "
-           f"{model_name!r}), an open_clip tag such as 'openai' (needs internet the first time), or "
-           f"pretrained='random' for an untrained model")
+           f"{model_name!r}), a Hugging Face CLIP folder (config.json + model.safetensors), an open_clip tag such as "
+           f"'openai' (needs internet the first time), or pretrained='random' for an untrained model")
     if model_name in TINY_CLIP_CONFIGS: how += "; for a pre-trained tiny CLIP on SynthMEL use `tiny_clip(preset, seed)`"
     if pretrained is None:
         raise ValueError(f"ClipEncoder({model_name!r}) needs weights: {how}.")
@@ -107,6 +154,9 @@ def resolve_weights(model_name: str, pretrained) -> tuple[str | None, str]:
         return None, 'random'
     if _looks_like_path(pretrained):
         p = Path(pretrained).expanduser()
+        if p.is_dir():
+            hf_clip_files(p)                  # raises, saying what the folder holds, if it is not a CLIP model
+            return str(p), f'hf:{p.name}'
         if not p.is_file():
             raise FileNotFoundError(f"Checkpoint file {str(p)!r} for {model_name!r} does not exist; {how}.")
         return str(p), f'file:{p.name}'
@@ -189,36 +239,53 @@ def _quiet_open_clip():
     finally: lg.setLevel(old)
 
 # %% ../nbs/api/03_encoders.ipynb #c017
+HF_MODEL_NAME = 'hf-clip'      # `ClipEncoder.model_name` of a Hugging Face CLIP model: its architecture is in its config
+
+def _is_hf_source(pretrained) -> bool:
+    "Whether `pretrained` names a Hugging Face CLIP folder, or a `save_clip` file of a model loaded from one."
+    if pretrained is None or not _looks_like_path(pretrained): return False
+    p = Path(pretrained).expanduser()
+    return p.is_dir() or (p.is_file() and _checkpoint_meta(str(p)).get('backend') == 'hf')
+
 class ClipEncoder(nn.Module):
-    "An open_clip model that returns local (token / patch) and global features, projected to CLIP's embedding width."
+    """An open_clip model, or a Hugging Face `CLIPModel` read from its folder, that returns local (token / patch)
+    and global features, projected to CLIP's embedding width."""
     def __init__(self, model_name: str = 'tl-tiny', pretrained=None, device=None,
                  image_size: int | None = None, on_bad_image: str = 'error'):
         super().__init__()
         register_tiny_configs()
-        if model_name not in open_clip.list_models():
+        hf = _is_hf_source(pretrained)
+        if not hf and model_name not in open_clip.list_models():
+            extra = (f"; {HF_MODEL_NAME!r} is a Hugging Face CLIP model: pass pretrained=<its folder>"
+                     if model_name == HF_MODEL_NAME else '')
             raise ValueError(f"Unknown open_clip model {model_name!r}; e.g. 'tl-tiny', 'ViT-B-32' "
-                             f"(all: open_clip.list_models()).")
+                             f"(all: open_clip.list_models()){extra}.")
         weights, self.weights_source = resolve_weights(model_name, pretrained)
-        self.weights_path = weights if weights and os.path.isfile(weights) else None
+        self.weights_path = weights if weights and os.path.exists(weights) else None
         meta = _checkpoint_meta(weights)
+        self.device = get_device(device)
+        self.on_bad_image, self._hash_memo = on_bad_image, (None, None)
+        if hf:
+            self.backend, self.requested_name = 'hf', model_name
+            self._init_hf(weights, meta, image_size)
+            return
+        self.backend = 'open_clip'
         if meta.get('model_name') and meta['model_name'] != model_name:
             raise ValueError(f"Checkpoint {weights!r} is a {meta['model_name']!r} model, not {model_name!r}.")
         if image_size is None and meta.get('image_size'): image_size = int(meta['image_size'])
-        self.device = get_device(device)
         kw = dict(force_image_size=image_size) if image_size else {}
         with (_quiet_open_clip() if weights is None else contextlib.nullcontext()):
             model, _, preprocess = open_clip.create_model_and_transforms(model_name, pretrained=weights, **kw)
         self.model = model.to(self.device).eval()
         self.preprocess = preprocess
         self.tokenizer = open_clip.get_tokenizer(model_name)
-        self.model_name, self.on_bad_image = model_name, on_bad_image
+        self.model_name = model_name
         vis = self.model.visual
         self.image_size = int(_pair(getattr(vis, 'image_size', image_size or 224))[0])
         self.context_length = int(getattr(self.tokenizer, 'context_length', 77))
         self.embed_dim = int(open_clip.get_model_config(model_name)['embed_dim'])
         self.text_dim = self.image_dim = self.embed_dim
         self._norm = next(t for t in preprocess.transforms if type(t).__name__ == 'Normalize')
-        self._hash_memo = (None, None)
 
     # --- identity -------------------------------------------------------------------------
     def weights_hash(self) -> str:
@@ -234,7 +301,7 @@ class ClipEncoder(nn.Module):
 
     @property
     def n_patches(self) -> int:
-        "Number of local visual features per image (patches, or feature-map cells for CNN towers)."
+        "Number of local visual features per image (patches, or feature-map cells for CNN towers; HF: + class token)."
         if getattr(self, '_n_patches', None) is None:
             g = getattr(self.model.visual, 'grid_size', None)
             if g: self._n_patches = int(g[0] * g[1])
@@ -245,7 +312,8 @@ class ClipEncoder(nn.Module):
         return self._n_patches
 
     def __repr__(self):
-        return (f'ClipEncoder({self.model_name!r}, weights={self.weights_source}, image_size={self.image_size}, '
+        arch = f', arch={self.hf_arch}' if self.backend == 'hf' else ''
+        return (f'ClipEncoder({self.model_name!r}, weights={self.weights_source}{arch}, image_size={self.image_size}, '
                 f'context={self.context_length}, dim={self.embed_dim}, device={self.device})')
 
     # --- text -----------------------------------------------------------------------------
@@ -273,6 +341,7 @@ def _text_projection(self: ClipEncoder):
 def encode_text(self: ClipEncoder, texts: list[str]) -> dict:
     "'local' [B,L,D] projected tokens, 'mask' [B,L] (valid up to end-of-text), 'global' [B,D] (== model.encode_text)."
     ids = self.tokenize(texts)
+    if self.backend == 'hf': return self._hf_encode_text(ids)
     out = self.model.forward_intermediates(text=ids, text_indices=1, normalize=False,
                                            normalize_intermediates=True)
     tok = out['text_intermediates'][-1]                      # after ln_final
@@ -320,6 +389,11 @@ def encode_image(self: ClipEncoder, images: list) -> dict:
 @patch
 def encode_image_tensor(self: ClipEncoder, x: torch.Tensor, present: torch.Tensor | None = None) -> dict:
     "As `encode_image`, from an already preprocessed batch."
+    if present is None: present = torch.ones(len(x), dtype=torch.bool, device=x.device)
+    if self.backend == 'hf':
+        loc, glob = self._hf_encode_image(x)
+        return {'local': loc, 'mask': torch.ones(loc.shape[:2], dtype=torch.bool, device=loc.device),
+                'global': glob, 'present': present}
     vis = self.model.visual
     if getattr(vis, 'attn_pool', None) is not None:
         raise NotImplementedError(f'{self.model_name!r} pools patches with attention queries (CoCa-style); '
@@ -330,7 +404,6 @@ def encode_image_tensor(self: ClipEncoder, x: torch.Tensor, present: torch.Tenso
     tok = out['image_intermediates'][-1]
     if tok.dim() == 4: tok = tok.flatten(2).transpose(1, 2)   # NCHW towers (ResNet)
     loc = self._visual_project(tok)
-    if present is None: present = torch.ones(len(x), dtype=torch.bool, device=x.device)
     return {'local': loc, 'mask': torch.ones(loc.shape[:2], dtype=torch.bool, device=loc.device),
             'global': out['image_features'], 'present': present}
 
@@ -360,6 +433,216 @@ def shapes_dataset(n_per_combo: int = 1, size: int = 32, seed: int = 0, colours=
                                            fill=col); d.rectangle([cx - w, cy - r, cx + w, cy + r], fill=col)
                 pairs.append((im, f'a {c} {s}. It is {c} and shaped like a {s}.'))
     return pairs
+
+# %% ../nbs/api/03_encoders.ipynb #c017h0
+_RESAMPLE = {0: 'NEAREST', 1: 'LANCZOS', 2: 'BILINEAR', 3: 'BICUBIC', 4: 'BOX', 5: 'HAMMING'}   # PIL's numbering
+
+def _hw(v, key='shortest_edge'):
+    "A size from a preprocessor config: an int, {'shortest_edge': n}, or {'height': h, 'width': w}."
+    if isinstance(v, dict):
+        if key in v: return int(v[key])
+        return (int(v['height']), int(v['width']))
+    return int(v)
+
+def hf_preprocess_spec(image_size: int, preprocessor_config: dict | None = None) -> dict:
+    """Resize, crop, resampling and normalisation of a Hugging Face CLIP image processor config (CLIP's own
+    defaults at `image_size` where it is absent: shortest edge to `image_size`, bicubic, centre crop, OpenAI mean/std)."""
+    pc = dict(preprocessor_config or {})
+    spec = {'resize': image_size, 'crop': [image_size, image_size], 'resample': 3,
+            'mean': list(open_clip.constants.OPENAI_DATASET_MEAN), 'std': list(open_clip.constants.OPENAI_DATASET_STD)}
+    if pc.get('do_resize', True) and 'size' in pc:
+        r = _hw(pc['size'])
+        spec['resize'] = list(r) if isinstance(r, tuple) else r
+    if not pc.get('do_resize', True): spec['resize'] = None
+    if 'crop_size' in pc: spec['crop'] = list(_pair(_hw(pc['crop_size'], 'height_width')))
+    if not pc.get('do_center_crop', True): spec['crop'] = None
+    if 'resample' in pc: spec['resample'] = int(pc['resample'])
+    if pc.get('do_normalize', True):
+        spec['mean'], spec['std'] = list(pc.get('image_mean', spec['mean'])), list(pc.get('image_std', spec['std']))
+    else: spec['mean'], spec['std'] = [0.0] * 3, [1.0] * 3
+    rf = pc.get('rescale_factor', 1 / 255) if pc.get('do_rescale', True) else 1.0
+    if abs(rf * 255 - 1) > 1e-6:
+        raise ValueError(f'preprocessor config: rescale {rf} is not supported (only pixel / 255, as CLIP)')
+    if spec['resample'] not in _RESAMPLE: raise ValueError(f"preprocessor config: unknown resample {spec['resample']}")
+    return spec
+
+def preprocess_from_spec(spec: dict):
+    "The torchvision transform of `hf_preprocess_spec`: PIL image -> normalised [3,H,W] tensor."
+    from torchvision import transforms as T
+    mode = getattr(T.InterpolationMode, _RESAMPLE[spec['resample']])
+    steps = [to_rgb]
+    if spec['resize'] is not None:
+        steps.append(T.Resize(spec['resize'] if isinstance(spec['resize'], int) else tuple(spec['resize']),
+                              interpolation=mode))
+    if spec['crop'] is not None: steps.append(T.CenterCrop(tuple(spec['crop'])))
+    return T.Compose(steps + [T.ToTensor(), T.Normalize(mean=spec['mean'], std=spec['std'])])
+
+# %% ../nbs/api/03_encoders.ipynb #c017h1
+class HFClipTokenizer:
+    "A Hugging Face CLIP tokenizer called like open_clip's: texts -> ids [B, context_length] (padded, cut at the end)."
+    def __init__(self, tok, context_length: int): self.tok, self.context_length = tok, int(context_length)
+    def __call__(self, texts, context_length: int | None = None) -> torch.Tensor:
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        return self.tok(texts, padding='max_length', truncation=True, max_length=context_length or self.context_length,
+                        return_tensors='pt')['input_ids']
+    def encode(self, text: str) -> list[int]:
+        "Token ids of `text` without start and end marks (as open_clip's `SimpleTokenizer.encode`)."
+        return self.tok(text, add_special_tokens=False)['input_ids']
+    def __repr__(self): return f'HFClipTokenizer({type(self.tok).__name__}, context_length={self.context_length})'
+
+def hf_clip_tokenizer(folder, context_length: int, vocab_size: int = 49408):
+    """The folder's own CLIP tokenizer (offline) if it has the files (tokenizer.json, or vocab.json + merges.txt), else
+    open_clip's bundled one (OpenAI CLIP's BPE vocabulary) with `context_length`: (tokenizer, 'folder' | 'open_clip')."""
+    d = Path(folder) if folder is not None else None
+    if d is not None and ((d / 'tokenizer.json').is_file() or ((d / 'vocab.json').is_file() and (d / 'merges.txt').is_file())):
+        import transformers
+        with _quiet_transformers():
+            tok = transformers.CLIPTokenizer.from_pretrained(str(d), local_files_only=True)
+        return HFClipTokenizer(tok, context_length), 'folder'
+    if vocab_size < 49408:
+        raise ValueError(f"{d}: no tokenizer files (tokenizer.json, or vocab.json + merges.txt) and a text vocabulary of "
+                         f"{vocab_size} < 49408 tokens, so open_clip's CLIP tokenizer does not fit; add the tokenizer files.")
+    return open_clip.tokenizer.SimpleTokenizer(context_length=context_length), 'open_clip'
+
+@contextlib.contextmanager
+def _quiet_transformers():
+    "No 'Loading weights' progress bar from transformers while a model loads (restored afterwards)."
+    from transformers.utils import logging as hl
+    was = hl.is_progress_bar_enabled()
+    hl.disable_progress_bar()
+    try: yield
+    finally:
+        if was: hl.enable_progress_bar()
+
+# %% ../nbs/api/03_encoders.ipynb #c017h2
+def _load_hf_clip(folder) -> tuple:
+    "`transformers.CLIPModel` from a folder, offline, no remote code, in float32; every weight must be in the file."
+    import transformers
+    f = hf_clip_files(folder)
+    kw = dict(local_files_only=True, trust_remote_code=False, output_loading_info=True,
+              use_safetensors=f['weights'].name.endswith('.safetensors'))   # .bin: torch.load(weights_only=True)
+    with _quiet_transformers():
+        model, info = transformers.CLIPModel.from_pretrained(str(folder), **kw)
+    model = model.float()                                 # fp16 / bf16 checkpoints too: features in float32
+    bad = sorted(info.get('missing_keys') or []) + sorted(info.get('mismatched_keys') or [])
+    if bad:
+        raise ValueError(f"{f['weights']}: {len(bad)} weight(s) of the CLIP model are missing or have another shape "
+                         f"(e.g. {bad[:3]}); the model would be partly random.")
+    return model, f
+
+@patch
+def _init_hf(self: ClipEncoder, weights: str, meta: dict, image_size: int | None):
+    "Set up the Hugging Face backend from a folder, or from a `save_clip` file of such a model (`meta`)."
+    import transformers
+    if meta.get('backend') == 'hf':                      # written by save_clip: config and preprocessing in the metadata
+        from safetensors.torch import load_file
+        model = transformers.CLIPModel(transformers.CLIPConfig.from_dict(json.loads(meta['hf_config'])))
+        res = model.load_state_dict(load_file(weights), strict=False)
+        if res.missing_keys:
+            raise ValueError(f'{weights}: {len(res.missing_keys)} CLIP weight(s) missing (e.g. {res.missing_keys[:3]})')
+        spec, folder = json.loads(meta['preprocess']), None
+    else:
+        model, files = _load_hf_clip(weights)
+        pc = json.loads(files['preprocessor'].read_text(encoding='utf-8')) if files['preprocessor'] else None
+        spec, folder = hf_preprocess_spec(model.config.vision_config.image_size, pc), weights
+    cfg, tc, vc = model.config, model.config.text_config, model.config.vision_config
+    if image_size is not None and int(image_size) != int(vc.image_size):
+        raise ValueError(f'{weights}: the CLIP config fixes image_size {vc.image_size}; asked for {image_size}')
+    self.model = model.to(self.device).eval()
+    self.model_name, self.hf_preprocess = HF_MODEL_NAME, spec
+    self.image_size, self.context_length = int(vc.image_size), int(tc.max_position_embeddings)
+    self.tokenizer, self.tokenizer_source = hf_clip_tokenizer(folder, self.context_length, tc.vocab_size)
+    self.preprocess = preprocess_from_spec(spec)
+    self._norm = self.preprocess.transforms[-1]
+    self.embed_dim = self.text_dim = self.image_dim = int(cfg.projection_dim)
+    self._n_patches = (self.image_size // int(vc.patch_size)) ** 2 + 1       # patches + class token
+    self.hf_arch = (f'ViT/{vc.patch_size} {vc.hidden_size}w×{vc.num_hidden_layers}L, text {tc.hidden_size}w×'
+                    f'{tc.num_hidden_layers}L, proj {cfg.projection_dim}')
+    out = self.preprocess(Image.new('RGB', (self.image_size + 7, self.image_size + 3))).shape
+    if tuple(out) != (3, self.image_size, self.image_size):
+        raise ValueError(f'{weights}: the preprocessing {spec} gives images of {tuple(out)}, the model takes '
+                         f'{self.image_size} px squares')
+
+# %% ../nbs/api/03_encoders.ipynb #c017h3
+@patch
+def _hf_eos_index(self: ClipEncoder, ids: torch.Tensor) -> torch.Tensor:
+    "Where transformers pools a text: the highest id (the end of text) when `eos_token_id == 2`, else the first eos."
+    eos = self.model.config.text_config.eos_token_id
+    if eos == 2: return ids.to(torch.int).argmax(-1)
+    return (ids == eos).int().argmax(-1)
+
+@patch
+def _hf_encode_text(self: ClipEncoder, ids: torch.Tensor) -> dict:
+    "Text features of the Hugging Face backend: `text_projection` of every token after the final layer norm."
+    m = self.model
+    eos = self._hf_eos_index(ids)
+    mask = torch.arange(ids.shape[1], device=ids.device)[None] <= eos[:, None]
+    out = m.text_model(input_ids=ids, attention_mask=mask.long())
+    return {'local': m.text_projection(out.last_hidden_state), 'mask': mask, 'global': m.text_projection(out.pooler_output)}
+
+@patch
+def _hf_encode_image(self: ClipEncoder, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    "(local, global) of the Hugging Face backend: class token + patches through `post_layernorm` and `visual_projection`."
+    m = self.model
+    out = m.vision_model(pixel_values=x)
+    loc = m.visual_projection(m.vision_model.post_layernorm(out.last_hidden_state))
+    return loc, m.visual_projection(out.pooler_output)
+
+# %% ../nbs/api/03_encoders.ipynb #c017h4
+@patch
+def set_grad_checkpointing(self: ClipEncoder, enable: bool = True) -> ClipEncoder:
+    "Activation checkpointing of both towers while training (less memory, about a third more compute); returns self."
+    m = self.model
+    if self.backend == 'open_clip': m.set_grad_checkpointing(enable)
+    elif enable:
+        on = getattr(m, 'activation_checkpointing_enable', None)        # transformers 5; the old name warns
+        if on is not None: on(activation_checkpointing_kwargs={'use_reentrant': False})
+        else: m.gradient_checkpointing_enable(gradient_checkpointing_kwargs={'use_reentrant': False})
+    else:
+        (getattr(m, 'activation_checkpointing_disable', None) or m.gradient_checkpointing_disable)()
+        if getattr(m, '_require_grads_hooks', None) or hasattr(m, '_require_grads_hook'):
+            m.disable_input_require_grads()                             # the hook enabling added on the embeddings
+    self.grad_checkpointing = bool(enable)
+    return self
+
+# %% ../nbs/api/03_encoders.ipynb #c017h5
+def _clip_tokenizer_files(d: Path):
+    "vocab.json + merges.txt of OpenAI CLIP's BPE, from open_clip's bundled copy, with Hugging Face's special-token names."
+    st = open_clip.tokenizer.SimpleTokenizer()
+    ren = {'<start_of_text>': '<|startoftext|>', '<end_of_text>': '<|endoftext|>'}
+    (d / 'vocab.json').write_text(json.dumps({ren.get(k, k): i for k, i in st.encoder.items()}))
+    merges = sorted(st.bpe_ranks, key=st.bpe_ranks.get)
+    (d / 'merges.txt').write_text('#version: 0.2\n' + '\n'.join(' '.join(p) for p in merges) + '\n')
+
+def tiny_hf_clip_folder(folder, seed: int = 0, image_size: int = 32, eos_token_id: int = 49407,
+                        weights: str = 'safetensors', tokenizer: bool = True, preprocessor: bool = True):
+    """Write a small random Hugging Face CLIP model to `folder` as `save_pretrained` does (`weights`: 'safetensors', or
+    'bin' for `pytorch_model.bin`), with tokenizer files and `preprocessor_config.json` if asked; returns the
+    `transformers.CLIPModel` written. For tests and examples: OpenAI CLIP's vocabulary and context, 8 px patches."""
+    import transformers
+    d = Path(folder)
+    d.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    cfg = transformers.CLIPConfig(
+        text_config=dict(vocab_size=49408, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=2, max_position_embeddings=77, eos_token_id=eos_token_id),
+        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                           image_size=image_size, patch_size=8), projection_dim=24)
+    model = transformers.CLIPModel(cfg).eval()
+    if weights == 'bin':
+        cfg.save_pretrained(d)
+        torch.save(model.state_dict(), d / 'pytorch_model.bin')
+    else:
+        with _quiet_transformers(): model.save_pretrained(d)
+    if tokenizer: _clip_tokenizer_files(d)
+    if preprocessor:
+        (d / 'preprocessor_config.json').write_text(json.dumps({
+            'image_processor_type': 'CLIPImageProcessor', 'do_resize': True, 'size': {'shortest_edge': image_size},
+            'resample': 3, 'do_center_crop': True, 'crop_size': {'height': image_size, 'width': image_size},
+            'do_rescale': True, 'rescale_factor': 1 / 255, 'do_normalize': True,
+            'image_mean': list(open_clip.constants.OPENAI_DATASET_MEAN),
+            'image_std': list(open_clip.constants.OPENAI_DATASET_STD), 'do_convert_rgb': True}))
+    return model
 
 # %% ../nbs/api/03_encoders.ipynb #c027
 def _chunks(n, bs): return [(i, min(i + bs, n)) for i in range(0, n, bs)]
@@ -611,6 +894,21 @@ def save_clip(encoder: ClipEncoder, path, report: dict | None = None, dtype=None
     meta = {'model_name': encoder.model_name, 'image_size': str(encoder.image_size),
             'config': json.dumps(open_clip.get_model_config(encoder.model_name), sort_keys=True),
             'report': json.dumps(report or {}, default=str)}
+    if getattr(encoder, 'backend', 'open_clip') == 'hf':        # config and preprocessing travel with the weights
+        meta.update(backend='hf', hf_config=encoder.model.config.to_json_string(use_diff=False),
+                    preprocess=json.dumps(encoder.hf_preprocess), tokenizer='open_clip')
+    if getattr(encoder, 'backend', 'open_clip') == 'hf':        # config and preprocessing travel with the weights
+        meta.update(backend='hf', hf_config=encoder.model.config.to_json_string(use_diff=False),
+                    preprocess=json.dumps(encoder.hf_preprocess), tokenizer='open_clip')
+    if getattr(encoder, 'backend', 'open_clip') == 'hf':        # config and preprocessing travel with the weights
+        meta.update(backend='hf', hf_config=encoder.model.config.to_json_string(use_diff=False),
+                    preprocess=json.dumps(encoder.hf_preprocess), tokenizer='open_clip')
+    if getattr(encoder, 'backend', 'open_clip') == 'hf':        # config and preprocessing travel with the weights
+        meta.update(backend='hf', hf_config=encoder.model.config.to_json_string(use_diff=False),
+                    preprocess=json.dumps(encoder.hf_preprocess), tokenizer='open_clip')
+    if getattr(encoder, 'backend', 'open_clip') == 'hf':        # config and preprocessing travel with the weights
+        meta.update(backend='hf', hf_config=encoder.model.config.to_json_string(use_diff=False),
+                    preprocess=json.dumps(encoder.hf_preprocess), tokenizer='open_clip')
     with atomic_path(path) as tmp: save_file(sd, str(tmp), metadata=meta)
     return Path(path)
 
@@ -674,8 +972,8 @@ def encoder_for_preset(preset=None, seed: int = 0, pretrained=None, device=None,
     "The encoder a preset calls for: `pretrained` weights when given, else the cached tiny CLIP of (`preset`, `seed`)."
     p = _as_preset(preset)
     if pretrained is not None:
-        return ClipEncoder(p.clip_model, pretrained=pretrained, device=device,
-                           image_size=p.image_size if p.clip_model in TINY_CLIP_CONFIGS else None)
+        tiny = p.clip_model in TINY_CLIP_CONFIGS and not _is_hf_source(pretrained)   # an HF folder fixes its size
+        return ClipEncoder(p.clip_model, pretrained=pretrained, device=device, image_size=p.image_size if tiny else None)
     if p.clip_model in TINY_CLIP_CONFIGS and (p.clip_pretrain_epochs > 0 or p.clip_pretrain_steps > 0): return tiny_clip(p, seed, device=device, progress=progress)
     return ClipEncoder(p.clip_model, pretrained=None)          # raises, saying how to pass weights
 

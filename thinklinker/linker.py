@@ -62,15 +62,16 @@ def _save_tensors(path: Path, sd: dict):
                                                                      v in sd.items()}, str(tmp))
 
 def _encoder_entry(encoder, folder: Path, copy_encoder: bool) -> dict:
-    "The encoder's identity; its weights by path (file hash + weights hash), or copied into `folder`."
-    from thinklinker.encoders import save_clip
+    """The encoder's identity; its weights by path (file hash + weights hash; a Hugging Face CLIP folder: the hash of
+    the files read from it), or copied into `folder`."""
+    from thinklinker.encoders import save_clip, weights_sha256
     e = {'model_name': encoder.model_name, 'image_size': encoder.image_size, 'identity': encoder.identity,
          'weights_hash': encoder.weights_hash()}
     src = getattr(encoder, 'weights_path', None)
     if copy_encoder or not src:
         save_clip(encoder, folder / 'encoder.safetensors')       # the weights in memory (fine-tuned ones included)
         return {**e, 'weights': 'encoder.safetensors', 'copied': True}
-    return {**e, 'weights': str(Path(src).resolve()), 'file_sha256': file_sha256(src), 'copied': False}
+    return {**e, 'weights': str(Path(src).resolve()), 'file_sha256': weights_sha256(src), 'copied': False}
 
 # %% ../nbs/api/15_linker.ipynb #c011s1
 def _knowledge(ds) -> dict | None:
@@ -143,14 +144,15 @@ def verify_linker(path, check_versions: bool = True) -> dict:
 # %% ../nbs/api/15_linker.ipynb #c016
 def _load_encoder(entry: dict, folder: Path, device=None):
     "The encoder of a linker: from its copied file or its recorded path, checked against the recorded hashes."
-    from thinklinker.encoders import ClipEncoder
+    from thinklinker.encoders import ClipEncoder, weights_sha256
     w = Path(entry['weights'])
     w = w if w.is_absolute() else folder / w
-    if not w.is_file():
+    if not w.exists():                                       # a checkpoint file, or a Hugging Face CLIP folder
         raise LinkerError(f"{folder}: the encoder's weights {w} are missing; put the file back, or save the linker "
                           f"with copy_encoder=True")
-    if entry.get('file_sha256') and file_sha256(w) != entry['file_sha256']:
-        raise LinkerError(f'{w}: the encoder file changed since the linker in {folder} was saved (SHA-256 differs)')
+    if entry.get('file_sha256') and weights_sha256(w) != entry['file_sha256']:
+        what = 'folder (config or weights)' if w.is_dir() else 'file'
+        raise LinkerError(f'{w}: the encoder {what} changed since the linker in {folder} was saved (SHA-256 differs)')
     enc = ClipEncoder(entry['model_name'], pretrained=w, device=device, image_size=entry['image_size'])
     if enc.weights_hash() != entry['weights_hash']:
         raise LinkerError(f'{w}: the weights differ from those the linker in {folder} was trained with (fine-tuned '
