@@ -222,13 +222,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_parser(sub)
     _add_link_parser(sub)
     sub.add_parser('bench', add_help=False,
-                   help='benchmarks of the whole-KB entity index: thinklinker bench whole-kb --help')
+                   help='benchmarks: thinklinker bench whole-kb|old-vs-index --help (entity index), '
+                        'thinklinker bench train --help (stage-1 training, projects a paper run)')
     return p
 
 # %% ../nbs/api/90_cli.ipynb #c012s1
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `thinklinker` console script."
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:2] == ['bench', 'train']:            # its own parser, in thinklinker.trainbench (imported only when used)
+        from thinklinker.trainbench import bench_train_main
+        return bench_train_main(argv[2:])
     if argv[:1] == ['bench']:                     # its own parser, in thinklinker.index (imported only when used)
         from thinklinker.index import bench_main
         return bench_main(argv[1:])

@@ -340,7 +340,12 @@ def _text_projection(self: ClipEncoder):
 @patch
 def encode_text(self: ClipEncoder, texts: list[str]) -> dict:
     "'local' [B,L,D] projected tokens, 'mask' [B,L] (valid up to end-of-text), 'global' [B,D] (== model.encode_text)."
-    ids = self.tokenize(texts)
+    return self.encode_text_ids(self.tokenize(texts))
+
+@patch
+def encode_text_ids(self: ClipEncoder, ids: torch.Tensor) -> dict:
+    "As `encode_text`, from token ids [B,context] already made by `tokenize` (a store of tokenized texts: 03b_store)."
+    ids = ids.to(self.device, torch.long)
     if self.backend == 'hf': return self._hf_encode_text(ids)
     out = self.model.forward_intermediates(text=ids, text_indices=1, normalize=False,
                                            normalize_intermediates=True)

@@ -11,14 +11,14 @@ from typing import Callable, Iterable
 import torch
 from torch import nn
 from tqdm.auto import tqdm
-from .config import seed_everything, atomic_path
+from .config import seed_everything, atomic_path, amp_context
 from .trainer import Trainer, TrainState, FitResult, _state_to_cpu
 
 # %% auto #0
 __all__ = ['PAIR_BUDGET', 'mention_text', 'Candidates', 'candidates_from_lists', 'make_candidates', 'FeatureSource',
-           'batch_inputs', 'score_batch', 'training_candidates', 'stage1_loss', 'predict_scores', 'evaluate_scores',
-           'rankings', 'Stage1Result', 'shuffled_rows', 'stage1_candidates', 'train_stage1', 'zero_shot_scores',
-           'stage1_variants']
+           'batch_inputs', 'score_batch', 'training_candidates', 'stage1_loss', 'step_seed', 'sample_negatives',
+           'Stage1Steps', 'stage1_step_loss', 'stage1_loader', 'predict_scores', 'evaluate_scores', 'rankings',
+           'Stage1Result', 'shuffled_rows', 'stage1_candidates', 'train_stage1', 'zero_shot_scores', 'stage1_variants']
 
 # %% ../nbs/api/07_train.ipynb #c016
 import numpy as np
@@ -26,6 +26,8 @@ from .matcher import Matcher, MatcherConfig, matcher_loss
 from .metrics import ranks as _ranks, metrics_from_ranks, metrics_by_tag
 from .encoders import ClipEncoder, encode_corpus, entity_text, FeatureCache
 from .candidates import build_candidates
+from .store import DatasetInputs, StepLoader, as_spec, normalize_u8
+from fastcore.basics import patch
 
 # %% ../nbs/api/07_train.ipynb #c016s1
 def mention_text(m) -> str:
@@ -88,9 +90,13 @@ class FeatureSource:
         # 'auto': the feature cache under outputs/cache/features; None: no disk cache
         self.cache = FeatureCache() if isinstance(cache, str) and cache == 'auto' else cache
         self.batch_size, self.progress = batch_size, progress
+        self.inputs, self._partial = None, {}   # DatasetInputs (image store + tokens, see `use_store`), eval features
+        self.amp = None                         # mixed precision of the encoder (`config.amp_context`): set by train_stage1
 
     def frozen(self, which: str) -> dict:
         "All features of 'kb' or of a split, computed once with the encoder in eval mode (through the cache)."
+        if which not in self._frozen and self.inputs is not None:      # from the image store (no JPEG decoding)
+            self._frozen[which] = self.store_corpus(which)
         if which not in self._frozen:
             texts, imgs = (self.kb_text, self.kb_img) if which == 'kb' else (self.m_text[which], self.m_img[which])
             with torch.no_grad():   # while fine-tuning, the weights change every step: no point in a disk cache
@@ -101,6 +107,8 @@ class FeatureSource:
 
     def get(self, which: str, idx: torch.Tensor) -> dict:
         "Features of items `idx` of 'kb' or a split; with gradients through the encoder when fine-tuning in train mode."
+        if self.finetune and self.encoder.training and self.inputs is not None: return self.store_features(which, idx)
+        if self.finetune and self.inputs is not None: return self.eval_features(which, idx)
         if self.finetune and self.encoder.training:
             texts, imgs = (self.kb_text, self.kb_img) if which == 'kb' else (self.m_text[which], self.m_img[which])
             ii = idx.tolist()
@@ -114,7 +122,80 @@ class FeatureSource:
 
     def invalidate(self):
         "Forget frozen features (after the encoder changed)."
-        self._frozen = {}
+        self._frozen, self._partial = {}, {}
+
+# %% ../nbs/api/07_train.ipynb #c017s2
+@patch
+def use_store(self: FeatureSource, root=None, workers: int | None = None, progress: bool | None = None) -> FeatureSource:
+    "Read images from an `ImageStore` and texts from token ids made once (`DatasetInputs`); returns `self`."
+    self.inputs = DatasetInputs.build({'kb': self.kb_img, **self.m_img}, {'kb': self.kb_text, **self.m_text}, self.encoder,
+                                      root, workers=workers, progress=self.progress if progress is None else progress,
+                                      name=''.join(c if c.isalnum() or c in '-_' else '_' for c in Path(self.ds.root).name))
+    self.spec = as_spec(self.encoder)
+    self.invalidate()
+    return self
+
+@patch
+def encode_inputs(self: FeatureSource, images: torch.Tensor, present: torch.Tensor, ids: torch.Tensor,
+                  trim: bool = True) -> dict:
+    "Matcher inputs from uint8 images [B,3,S,S], `present` [B] and token ids [B,ctx] (CPU or device), on the encoder's device."
+    dev = self.encoder.device
+    present = present.to(dev, non_blocking=True)
+    x = normalize_u8(images.to(dev, non_blocking=True), self.spec, present)
+    with amp_context(dev, getattr(self, 'amp', None)):     # the CLIP towers in bf16 on CUDA when asked (00_config)
+        t = self.encoder.encode_text_ids(ids.to(dev, non_blocking=True))
+        v = self.encoder.encode_image_tensor(x, present)
+    t, v = ({k: x.float() if x.is_floating_point() else x for k, x in d.items()} for d in (t, v))   # matcher: fp32
+    L = int(t['mask'].sum(1).max()) if trim and len(ids) else t['mask'].shape[1]
+    return {'text_local': t['local'][:, :L], 'text_mask': t['mask'][:, :L], 'text_global': t['global'],
+            'image_local': v['local'], 'image_global': v['global'], 'image_present': v['present']}
+
+@patch
+def store_features(self: FeatureSource, which: str, idx, trim: bool = True) -> dict:
+    "`encode_inputs` of items `idx` of 'kb' or a split, read from the store (gradients as the caller's mode allows)."
+    idx = torch.as_tensor(idx, dtype=torch.long)
+    images, present = self.inputs.images(which, idx)
+    return self.encode_inputs(images, present, self.inputs.tokens[which][idx], trim)
+
+# %% ../nbs/api/07_train.ipynb #c017s3
+@patch
+def store_corpus(self: FeatureSource, which: str, idx=None, batch_size: int | None = None) -> dict:
+    "Features (CPU) of items `idx` (None: all) of `which` from the store: encoder in eval mode, no gradients, batched."
+    n = len(self.inputs.slots[which])
+    idx = torch.arange(n) if idx is None else torch.as_tensor(idx, dtype=torch.long)
+    bs, was = batch_size or self.batch_size, self.encoder.training
+    self.encoder.eval()
+    parts = []
+    try:
+        with torch.no_grad():
+            for a in tqdm(range(0, len(idx), bs), desc=f'encoding {which} from the store', leave=False,
+                          disable=not self.progress or len(idx) <= 4 * bs):
+                parts.append({k: v.cpu() for k, v in self.store_features(which, idx[a:a + bs], trim=False).items()})
+    finally:
+        if was: self.encoder.train()
+    if not parts: return _matcher_keys(encode_corpus(self.encoder, [], [], progress=False))
+    out = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+    L = max(int(out['text_mask'].sum(1).max()), 1)
+    out['text_local'], out['text_mask'] = out['text_local'][:, :L], out['text_mask'][:, :L]
+    out['image_mask'] = torch.ones(out['image_local'].shape[:2], dtype=torch.bool)   # as encode_corpus
+    return out
+
+@patch
+def prepare(self: FeatureSource, split: str, cands) -> None:
+    "Eval features of `split`'s mentions and of the KB entities among `cands` (rows = the split's mentions)."
+    ent = torch.unique(cands.cand[cands.mask])
+    self._partial = {'kb': (ent, self.store_corpus('kb', ent)),
+                     split: (torch.arange(len(cands.gold)), self.store_corpus(split, torch.arange(len(cands.gold))))}
+
+@patch
+def eval_features(self: FeatureSource, which: str, idx) -> dict:
+    "Features of items `idx` of `which` in eval mode while fine-tuning: the prepared ones, else encoded now."
+    idx, dev = torch.as_tensor(idx, dtype=torch.long), self.encoder.device
+    ids, f = self._partial.get(which, (torch.zeros(0, dtype=torch.long), None))
+    if len(ids) and len(idx):
+        pos = torch.searchsorted(ids, idx).clamp(max=len(ids) - 1)
+        if bool((ids[pos] == idx).all()): return {k: v[pos].to(dev) for k, v in f.items()}
+    return {k: v.to(dev) for k, v in self.store_corpus(which, idx).items()}
 
 # %% ../nbs/api/07_train.ipynb #c018
 def batch_inputs(src: FeatureSource, split: str, cands: Candidates, rows: torch.Tensor, device=None) -> tuple:
@@ -156,14 +237,72 @@ def _train_negatives(model) -> int:
     return int(getattr(cfg, 'train_negatives', 0) or 0)
 
 # %% ../nbs/api/07_train.ipynb #c018s2a
-def stage1_loss(model, batch) -> torch.Tensor:
-    """Eq. 7 on one batch `(src, split, cands, rows)`; rows whose gold is not among the candidates are skipped; a config with
-    `train_negatives = k` scores the gold and k random candidates instead of the whole list."""
+def stage1_loss(model, batch, k: int | None = None) -> torch.Tensor:
+    """Eq. 7 on one batch `(src, split, cands, rows)`; rows whose gold is not among the candidates are skipped; `k`
+    negatives (None: the config's `train_negatives`; 0: the whole list) score the gold and k random candidates."""
     src, split, cands, rows = batch
     rows = rows[cands.gold[rows] >= 0]
-    cands = training_candidates(cands, rows, _train_negatives(model))
+    cands = training_candidates(cands, rows, _train_negatives(model) if k is None else k)
     s = score_batch(model, src, split, cands, rows)
     return matcher_loss(s, cands.gold[rows].to(s['S*'].device))
+
+# %% ../nbs/api/07_train.ipynb #c018s6
+def step_seed(seed: int, epoch: int, step: int) -> int:
+    "The seed of step (`seed`, `epoch`, `step`)'s negative sampling."
+    import hashlib
+    return int.from_bytes(hashlib.sha256(f'{seed}/{epoch}/{step}'.encode()).digest()[:8], 'little') >> 1
+
+def sample_negatives(cand: torch.Tensor, mask: torch.Tensor, gold: torch.Tensor, k: int, generator=None) -> tuple:
+    "(cand, mask, gold) of the gold (column 0) and `k` other valid candidates drawn with `generator` ([b, 1+k], padding -1)."
+    neg = mask & (torch.arange(cand.shape[1])[None] != gold[:, None])
+    pick = torch.rand(cand.shape, generator=generator).masked_fill(~neg, 2.).argsort(1)[:, :k]
+    c = torch.cat([cand.gather(1, gold[:, None]), cand.gather(1, pick)], 1)
+    m = torch.cat([torch.ones(len(cand), 1, dtype=torch.bool), neg.gather(1, pick)], 1)
+    return c.masked_fill(~m, -1), m, torch.zeros(len(cand), dtype=torch.long)
+
+# %% ../nbs/api/07_train.ipynb #c018s7
+class Stage1Steps(torch.utils.data.Dataset):
+    "Stage-1 training steps from a `DatasetInputs`: item (epoch, step) -> a dict of CPU tensors (see above)."
+    def __init__(self, inputs: DatasetInputs, split: str, cands: Candidates, batch_size: int, seed: int, k: int = 0):
+        self.inputs, self.split, self.cands, self.bs, self.seed, self.k = inputs, split, cands, batch_size, seed, int(k)
+        self._rows = (None, None)
+
+    def __len__(self) -> int: return -(-int((self.cands.gold >= 0).sum()) // self.bs)
+
+    def rows(self, epoch: int) -> list:
+        if self._rows[0] != epoch: self._rows = (epoch, shuffled_rows(self.cands, self.bs, self.seed, epoch))
+        return self._rows[1]
+
+    def __getitem__(self, key) -> dict:
+        epoch, step = key
+        rows = self.rows(epoch)[step]
+        cand, mask, gold = self.cands.cand[rows], self.cands.mask[rows], self.cands.gold[rows]
+        if self.k:
+            g = torch.Generator().manual_seed(step_seed(self.seed, epoch, step))
+            cand, mask, gold = sample_negatives(cand, mask, gold, self.k, g)
+        uniq, inv = torch.unique(cand.clamp(min=0), return_inverse=True)
+        mi, mp = self.inputs.images(self.split, rows)
+        ei, ep = self.inputs.images('kb', uniq)
+        return {'rows': rows, 'inv': inv, 'mask': mask, 'gold': gold, 'entities': uniq,
+                'men_images': mi, 'men_present': mp, 'men_ids': self.inputs.tokens[self.split][rows],
+                'ent_images': ei, 'ent_present': ep, 'ent_ids': self.inputs.tokens['kb'][uniq]}
+
+# %% ../nbs/api/07_train.ipynb #c018s8
+def stage1_step_loss(model, src: FeatureSource, b: dict) -> torch.Tensor:
+    "Eq. 7 on one prepared step of `Stage1Steps`: features of its mentions and distinct entities encoded on the device."
+    dev = next(model.parameters()).device
+    men = src.encode_inputs(b['men_images'], b['men_present'], b['men_ids'])
+    ent = src.encode_inputs(b['ent_images'], b['ent_present'], b['ent_ids'])
+    s = model(men, ent, b['inv'].to(dev, non_blocking=True), b['mask'].to(dev, non_blocking=True))
+    return matcher_loss(s, b['gold'].to(dev, non_blocking=True))
+
+def stage1_loader(src: FeatureSource, cands: Candidates, preset, seed: int = 0, k: int = 0, split: str = 'train',
+                  workers: int | None = None, limit: int | None = None) -> StepLoader:
+    "The `StepLoader` of stage-1 steps on `split` (workers: `preset.loader_workers` unless given; the store must be in use)."
+    if src.inputs is None: raise ValueError('stage1_loader reads the image store: call src.use_store() first')
+    steps = Stage1Steps(src.inputs, split, cands, preset.batch_size, seed, k)
+    return StepLoader(steps, len(steps), workers=getattr(preset, 'loader_workers', None) if workers is None else workers,
+                      device=src.encoder.device, limit=limit, seed=seed)
 
 # %% ../nbs/api/07_train.ipynb #c018s3
 PAIR_BUDGET = 2**18   # mention-candidate pairs scored at once: bounds memory when the candidates are a whole KB
@@ -181,6 +320,7 @@ def predict_scores(model, src: FeatureSource, split: str, cands: Candidates, bat
     enc_was = src.encoder.training
     src.encoder.eval()
     if src.finetune: src.invalidate()          # the encoder moved since the last evaluation
+    if src.finetune and getattr(src, 'inputs', None) is not None: src.prepare(split, cands)   # only what is scored
     bs = max(1, min(batch_size, max_pairs // max(1, cands.cand.shape[1])))
     try:
         out = [score_batch(model, src, split, cands, torch.arange(a, min(a + bs, len(cands.gold))), answers)[key].cpu()
@@ -249,29 +389,46 @@ def stage1_candidates(ds, preset, mode: str = 'name', include_gold_eval: bool = 
 
 # %% ../nbs/api/07_train.ipynb #c020s3
 def train_stage1(ds, encoder: ClipEncoder, preset, cfg: MatcherConfig | None = None, *, seed: int = 0,
-                 finetune_encoder: bool = True, mode: str = 'name', include_gold_eval: bool = True,
+                 finetune_encoder: bool | None = None, mode: str = 'name', include_gold_eval: bool = True,
                  ckpt_path=None, cache='auto', progress: bool = True, epochs: int | None = None,
-                 max_steps: int | None = None, desc: str = 'stage 1', protocol: str | None = None) -> Stage1Result:
+                 max_steps: int | None = None, desc: str = 'stage 1', protocol: str | None = None,
+                 pipeline: str = 'store', workers: int | None = None) -> Stage1Result:
     """Train the stage-1 matcher (and fine-tune the encoder if asked) on `ds` with `preset`'s sizes; evaluate on test
-    under `protocol` (None: the dataset's default, see `thinklinker.protocol`)."""
+    under `protocol` (None: the dataset's default, see `thinklinker.protocol`). `finetune_encoder` None: the preset's.
+    Fine-tuning with `pipeline='store'` reads images from the image store through DataLoader workers (`workers`: None
+    -> `preset.loader_workers`); 'live' decodes them in the step (the older path, kept to compare)."""
     from thinklinker.protocol import resolve_protocol
+    if pipeline not in ('store', 'live'): raise ValueError(f"pipeline must be 'store' or 'live', not {pipeline!r}")
+    if finetune_encoder is None: finetune_encoder = bool(getattr(preset, 'finetune_encoder', False))
     seed_everything(seed)
     protocol = resolve_protocol(protocol, ds)
     cfg = cfg or MatcherConfig(text_dim=encoder.text_dim, image_dim=encoder.image_dim, d=preset.d, rank=preset.rank)
     cands = stage1_candidates(ds, preset, mode, include_gold_eval, seed, protocol)
+    k = int(getattr(cfg, 'train_negatives', 0) or getattr(preset, 'train_negatives', 0) or 0)   # 0: whole list
     src = FeatureSource(ds, encoder, finetune=finetune_encoder, cache=cache, progress=progress)
+    src.amp = getattr(preset, 'amp', None)          # bf16 autocast of the encoder on CUDA (a no-op on the CPU)
     model = Matcher(cfg).to(encoder.device)
     for p in encoder.parameters(): p.requires_grad_(finetune_encoder)
     groups = [{'params': list(model.parameters())}]
     if finetune_encoder:   # the encoder's own rate (Preset.lr_encoder; None: lr_stage1, as the paper)
         groups.append({'params': list(encoder.parameters()), 'lr': getattr(preset, 'lr_encoder', None) or preset.lr_stage1})
+    loader = None
+    if finetune_encoder and pipeline == 'store':
+        src.use_store(progress=progress)
+        loader = stage1_loader(src, cands['train'], preset, seed, k, workers=workers, limit=max_steps or preset.max_steps)
+    batches = loader or _batches(cands['train'], 'train', src, preset.batch_size, seed)
+    loss = (lambda w, b: stage1_step_loss(model, src, b)) if loader else (lambda w, b: stage1_loss(model, b, k))
     dev_eval = lambda m: evaluate_scores(predict_scores(m, src, 'dev', cands['dev']), cands['dev'])
     wrapper = _Pair(model, encoder) if finetune_encoder else model
     tr = Trainer.for_stage(1, wrapper, preset, groups, epochs=epochs, max_steps=max_steps,
-                           loss_fn=lambda w, b: stage1_loss(model, b),
-                           batches=_batches(cands['train'], 'train', src, preset.batch_size, seed),
+                           loss_fn=loss, batches=batches,
                            evaluate=lambda w: dev_eval(model), seed=seed, ckpt_path=ckpt_path, progress=progress, desc=desc)
-    fit = tr.fit()
+    ckpt_on = finetune_encoder and getattr(preset, 'grad_checkpointing', False) and hasattr(encoder, 'set_grad_checkpointing')
+    if ckpt_on: encoder.set_grad_checkpointing(True)
+    try: fit = tr.fit()
+    finally:
+        if loader is not None: loader.close()
+        if ckpt_on: encoder.set_grad_checkpointing(False)
     for p in encoder.parameters(): p.requires_grad_(False)
     encoder.eval()
     src.invalidate()

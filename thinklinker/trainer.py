@@ -138,6 +138,7 @@ def _train_epoch(self: Trainer, st: TrainState, ck: dict | None):
     seed_everything(self.seed * 1000 + ep)
     self.model.train()
     batches = self.batches(ep)
+    if st.step_in_epoch and hasattr(batches, 'skip_to'): batches.skip_to(st.step_in_epoch)  # a loader skips unread
     if ck is not None and st.step_in_epoch > 0 and 'rng' in ck:
         torch.set_rng_state(ck['rng'])      # dropout etc. continue where the killed run was
     total = None
