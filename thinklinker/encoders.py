@@ -902,18 +902,6 @@ def save_clip(encoder: ClipEncoder, path, report: dict | None = None, dtype=None
     if getattr(encoder, 'backend', 'open_clip') == 'hf':        # config and preprocessing travel with the weights
         meta.update(backend='hf', hf_config=encoder.model.config.to_json_string(use_diff=False),
                     preprocess=json.dumps(encoder.hf_preprocess), tokenizer='open_clip')
-    if getattr(encoder, 'backend', 'open_clip') == 'hf':        # config and preprocessing travel with the weights
-        meta.update(backend='hf', hf_config=encoder.model.config.to_json_string(use_diff=False),
-                    preprocess=json.dumps(encoder.hf_preprocess), tokenizer='open_clip')
-    if getattr(encoder, 'backend', 'open_clip') == 'hf':        # config and preprocessing travel with the weights
-        meta.update(backend='hf', hf_config=encoder.model.config.to_json_string(use_diff=False),
-                    preprocess=json.dumps(encoder.hf_preprocess), tokenizer='open_clip')
-    if getattr(encoder, 'backend', 'open_clip') == 'hf':        # config and preprocessing travel with the weights
-        meta.update(backend='hf', hf_config=encoder.model.config.to_json_string(use_diff=False),
-                    preprocess=json.dumps(encoder.hf_preprocess), tokenizer='open_clip')
-    if getattr(encoder, 'backend', 'open_clip') == 'hf':        # config and preprocessing travel with the weights
-        meta.update(backend='hf', hf_config=encoder.model.config.to_json_string(use_diff=False),
-                    preprocess=json.dumps(encoder.hf_preprocess), tokenizer='open_clip')
     with atomic_path(path) as tmp: save_file(sd, str(tmp), metadata=meta)
     return Path(path)
 

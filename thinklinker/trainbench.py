@@ -117,20 +117,21 @@ def bench_train(preset: str = 'paper', device=None, finetune_encoder: bool | Non
                 entities: int = 2048, steps: int = 4, warmup: int = 1, batch_size: int | None = None,
                 negatives: int | None = None, workers: int | None = None, model: str | None = None,
                 image_size: int | None = None, jpeg_size=(640, 480), threads: int | None = None, root=None,
-                progress: bool = True) -> dict:
+                grad_checkpointing: bool | None = None, progress: bool = True) -> dict:
     """Measure stage-1 training on generated inputs with `preset`'s settings (see above); a dict of figures, with
     `projection` (`project_run`) for the paper's datasets."""
     import dataclasses
     if threads: torch.set_num_threads(int(threads))
     P = PRESETS[preset]
     ov = {k: v for k, v in dict(batch_size=batch_size, train_negatives=negatives, finetune_encoder=finetune_encoder,
-                                loader_workers=workers).items() if v is not None}
+                                loader_workers=workers, grad_checkpointing=grad_checkpointing).items() if v is not None}
     P = dataclasses.replace(P, **ov)
     dev = get_device(device)
     say = (lambda s: print(s, flush=True)) if progress else (lambda s: None)
     out = {'preset': P.name, 'device': torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f'cpu ({os.cpu_count()} cores)',
            'torch': torch.__version__, 'threads': torch.get_num_threads(), 'finetune_encoder': P.finetune_encoder,
-           'batch_size': P.batch_size, 'negatives': P.train_negatives, 'amp': P.amp if dev.type == 'cuda' else None}
+           'batch_size': P.batch_size, 'negatives': P.train_negatives, 'amp': P.amp if dev.type == 'cuda' else None,
+           'grad_checkpointing': P.grad_checkpointing}
     enc = ClipEncoder(model or P.clip_model, pretrained='random', device=dev, image_size=image_size)
     out['model'] = f'{enc.model_name} @ {enc.image_size}px, random weights ({sum(p.numel() for p in enc.parameters()) / 1e6:.1f} M)'
     with tempfile.TemporaryDirectory(dir=root) as td:
@@ -202,7 +203,8 @@ def format_bench(r: dict) -> str:
     t, lines = r['train'], []
     lines.append(f"device {r['device']}, torch {r['torch']}, {r['threads']} threads; {r['model']}; preset {r['preset']}, "
                  f"encoder {'fine-tuned' if r['finetune_encoder'] else 'frozen'}, batch {r['batch_size']} mentions, "
-                 f"gold + {r['negatives'] or 'all'} negatives, amp {r['amp'] or 'fp32'}")
+                 f"gold + {r['negatives'] or 'all'} negatives, amp {r['amp'] or 'fp32'}, "
+                 f"activation checkpointing {'on' if r['grad_checkpointing'] else 'off'}")
     lines.append(f"decode (old path, in the step's process): {r['decode']['images_per_s']:,.0f} images/s")
     s = r['store']
     lines.append(f"store build: {s['images']} images in {s['build_s']} s ({s['build_images_per_s']:,.0f}/s), "
@@ -238,11 +240,13 @@ def bench_train_main(argv: list[str] | None = None) -> int:
     p.add_argument('--negatives', type=int, default=None, help="random negatives per mention (0: every candidate)")
     p.add_argument('--workers', type=int, default=None, help='DataLoader workers (default: one per spare core, <= 8)')
     p.add_argument('--model', default=None, help="open_clip model (default: the preset's), random weights")
+    p.add_argument('--grad-checkpointing', action=argparse.BooleanOptionalAction, default=None,
+                   help="activation checkpointing of the CLIP towers (default: the preset's); needed on a CPU at batch 128")
     p.add_argument('--threads', type=int, default=None)
     p.add_argument('--json', default=None, help='also write the figures to this JSON file')
     a = p.parse_args(argv)
     r = bench_train(a.preset, a.device, a.finetune_encoder, a.mentions, a.entities, a.steps, a.warmup, a.batch_size,
-                    a.negatives, a.workers, a.model, threads=a.threads)
+                    a.negatives, a.workers, a.model, threads=a.threads, grad_checkpointing=a.grad_checkpointing)
     print(format_bench(r))
     if a.json: Path(a.json).write_text(json.dumps(r, indent=1))
     return 0
