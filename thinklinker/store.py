@@ -50,6 +50,7 @@ class ImageSpec:
 def spec_from_encoder(encoder) -> ImageSpec:
     "The `ImageSpec` of a `ClipEncoder`'s `preprocess` (Resize(shorter side) + CenterCrop + RGB + ToTensor + Normalize)."
     ts = list(getattr(encoder.preprocess, 'transforms', []))
+    while ts and getattr(ts[0], '__name__', '') in ('to_rgb', '_convert_to_rgb'): ts = ts[1:]   # the store decodes to RGB
     names = [type(t).__name__ for t in ts]
     ok = (len(ts) >= 4 and names[0] == 'Resize' and names[1] == 'CenterCrop' and isinstance(ts[0].size, int)
           and getattr(ts[0], 'max_size', None) is None and names[-1] == 'Normalize'
