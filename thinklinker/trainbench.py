@@ -7,8 +7,7 @@ from __future__ import annotations
 import math, os, resource, tempfile, time
 from pathlib import Path
 import torch
-from tqdm.auto import tqdm
-from .config import PRESETS, get_device, amp_context
+from .config import PRESETS, get_device
 from .data import MELDataset, Entity, Mention, LoadReport
 from .encoders import ClipEncoder
 from .store import write_jpegs, decode_throughput, store_throughput
@@ -60,7 +59,7 @@ def _peak_gib(dev) -> float:
     if dev.type == 'cuda': return torch.cuda.max_memory_allocated(dev) / 2**30
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
-def _timed_steps(src, model, opt, loader, n: int, dev, amp) -> list[dict]:
+def _timed_steps(src, model, opt, loader, n: int, dev) -> list[dict]:
     "Run `n` steps of `loader(0)`: per step the seconds waiting for the batch, computing it, and the images it encoded."
     rows, it = [], iter(loader(0))
     for _ in range(n):
@@ -163,7 +162,7 @@ def bench_train(preset: str = 'paper', device=None, finetune_encoder: bool | Non
         if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats(dev)
         try:
             say(f'bench train: {warmup} + {steps} steps of {P.batch_size} mentions ...')
-            rows = _timed_steps(src, mat, opt, loader, min(warmup + steps, len(loader(0))), dev, P.amp)[warmup:]
+            rows = _timed_steps(src, mat, opt, loader, min(warmup + steps, len(loader(0))), dev)[warmup:]
         finally:
             loader.close()
             if ck: enc.set_grad_checkpointing(False)
