@@ -344,7 +344,6 @@ def _cached_run(d: Path, key: str, use_cache: bool, what: str, load, train, stat
 # %% ../nbs/api/11_experiment.ipynb #c014s5
 def _finetune_copy(enc):
     "A copy of encoder `enc` to fine-tune: not backed by `enc`'s weights file (a linker saves its weights)."
-    import copy
     e = copy.deepcopy(enc)
     e.weights_path, e.weights_source, e._hash_memo = None, f'fine-tuned from {enc.weights_source}', (None, None)
     return e

@@ -393,8 +393,6 @@ def save_pipeline_linker(exp, seed: int, path=None, copy_encoder: bool = False, 
     "Save the linker of `runs.run_pipeline(exp, seed, llm=llm, **pipeline)` (stages from their caches) to `exp.out/linker-s<seed>`."
     from thinklinker.runs import run_pipeline
     r = run_pipeline(exp, seed, llm=llm, **pipeline)
-    ft = (pipeline.get('stage1_kw') or {}).get('finetune_encoder')
-    copy_encoder = copy_encoder or bool(exp.P.finetune_encoder if ft is None else ft)   # fine-tuned weights: not in a file
     R = int(pipeline.get('rounds') or exp.P.dialogue_rounds)
     return save_linker(path or exp.out / f'linker-s{seed}', r.stage1, exp.ds, exp.P, r.stage2, rounds=R, llm=llm,
                        seed=seed, copy_encoder=copy_encoder, extra={'experiment': exp.name})

@@ -18,7 +18,8 @@ from .trainer import Trainer, TrainState, FitResult, _state_to_cpu
 __all__ = ['PAIR_BUDGET', 'mention_text', 'Candidates', 'candidates_from_lists', 'make_candidates', 'FeatureSource',
            'batch_inputs', 'score_batch', 'training_candidates', 'stage1_loss', 'step_seed', 'sample_negatives',
            'Stage1Steps', 'stage1_step_loss', 'stage1_loader', 'predict_scores', 'evaluate_scores', 'rankings',
-           'Stage1Result', 'shuffled_rows', 'stage1_candidates', 'train_stage1', 'zero_shot_scores', 'stage1_variants']
+           'Stage1Result', 'shuffled_rows', 'stage1_candidates', 'stage1_param_groups', 'train_stage1',
+           'zero_shot_scores', 'stage1_variants']
 
 # %% ../nbs/api/07_train.ipynb #c016
 import numpy as np
@@ -388,6 +389,13 @@ def stage1_candidates(ds, preset, mode: str = 'name', include_gold_eval: bool = 
     return out
 
 # %% ../nbs/api/07_train.ipynb #c020s3
+def stage1_param_groups(model, encoder, preset, finetune_encoder: bool) -> list[dict]:
+    "AdamW groups of stage 1: the matcher (the Trainer's rate), and the encoder at its own rate when fine-tuned (Preset.lr_encoder; None: lr_stage1, as the paper)."
+    groups = [{'params': list(model.parameters())}]
+    if finetune_encoder:
+        groups.append({'params': list(encoder.parameters()), 'lr': getattr(preset, 'lr_encoder', None) or preset.lr_stage1})
+    return groups
+
 def train_stage1(ds, encoder: ClipEncoder, preset, cfg: MatcherConfig | None = None, *, seed: int = 0,
                  finetune_encoder: bool | None = None, mode: str = 'name', include_gold_eval: bool = True,
                  ckpt_path=None, cache='auto', progress: bool = True, epochs: int | None = None,
@@ -409,9 +417,7 @@ def train_stage1(ds, encoder: ClipEncoder, preset, cfg: MatcherConfig | None = N
     src.amp = getattr(preset, 'amp', None)          # bf16 autocast of the encoder on CUDA (a no-op on the CPU)
     model = Matcher(cfg).to(encoder.device)
     for p in encoder.parameters(): p.requires_grad_(finetune_encoder)
-    groups = [{'params': list(model.parameters())}]
-    if finetune_encoder:   # the encoder's own rate (Preset.lr_encoder; None: lr_stage1, as the paper)
-        groups.append({'params': list(encoder.parameters()), 'lr': getattr(preset, 'lr_encoder', None) or preset.lr_stage1})
+    groups = stage1_param_groups(model, encoder, preset, finetune_encoder)
     loader = None
     if finetune_encoder and pipeline == 'store':
         src.use_store(progress=progress)

@@ -12,7 +12,7 @@ from .data import MELDataset, Entity, Mention, LoadReport
 from .encoders import ClipEncoder
 from .store import write_jpegs, decode_throughput, store_throughput
 from .matcher import Matcher, MatcherConfig, matcher_loss
-from .train import FeatureSource, candidates_from_lists, stage1_loader, stage1_step_loss
+from .train import FeatureSource, candidates_from_lists, stage1_loader, stage1_step_loss, stage1_param_groups
 
 # %% auto #0
 __all__ = ['DATASET_SIZES', 'bench_dataset', 'bench_train', 'project_run', 'format_bench', 'bench_train_main']
@@ -150,9 +150,7 @@ def bench_train(preset: str = 'paper', device=None, finetune_encoder: bool | Non
         cfg = MatcherConfig(text_dim=enc.text_dim, image_dim=enc.image_dim, d=P.d, rank=P.rank)
         mat = Matcher(cfg).to(dev)
         for p in enc.parameters(): p.requires_grad_(P.finetune_encoder)
-        groups = [{'params': list(mat.parameters()), 'lr': P.lr_stage1}]
-        if P.finetune_encoder: groups.append({'params': list(enc.parameters()), 'lr': P.lr_encoder or P.lr_stage1})
-        opt = torch.optim.AdamW(groups)
+        opt = torch.optim.AdamW(stage1_param_groups(mat, enc, P, P.finetune_encoder), lr=P.lr_stage1)
         ck = P.finetune_encoder and P.grad_checkpointing and hasattr(enc, 'set_grad_checkpointing')
         if ck: enc.set_grad_checkpointing(True)
         src.amp = P.amp
