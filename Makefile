@@ -38,7 +38,7 @@ browser-test: $(STAMP)
 	PYTHONPATH=$(CURDIR) $(BIN)/python -m pytest tests_browser -v -s -p no:cacheprovider
 
 demo: $(STAMP)
-	$(BIN)/python -m thinklinker.cli demo
+	$(BIN)/python -m thinklinker.apps.cli demo
 
 export: $(STAMP)
 	$(BIN)/nbdev_export

@@ -1,10 +1,10 @@
 import sys, json, time, torch
 torch.set_num_threads(1)
 from thinklinker.config import get_preset
-from thinklinker.synth import synthmel
-from thinklinker.encoders import tiny_clip
-from thinklinker.train import stage1_variants
-from thinklinker.matcher import MatcherConfig, ABLATIONS
+from thinklinker.data.synth import synthmel
+from thinklinker.model.pretrain import tiny_clip
+from thinklinker.train.stage1 import stage1_variants
+from thinklinker.model.matcher import MatcherConfig, ABLATIONS
 p = get_preset('demo'); ds = synthmel('demo', seed=0); enc = tiny_clip(p, seed=0, entities=ds.kb, progress=False)
 base = MatcherConfig(text_dim=enc.text_dim, image_dim=enc.image_dim, d=p.d, rank=p.rank)
 names = sys.argv[1].split(',')

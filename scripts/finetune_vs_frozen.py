@@ -12,7 +12,8 @@ import pandas as pd
 
 def unit(seed, variant, lr_encoder=None, threads=1):
     import torch
-    from thinklinker.experiment import setup_experiment, cached_stage1
+    from thinklinker.experiments.core import setup_experiment
+    from thinklinker.experiments.cache import cached_stage1
     torch.set_num_threads(threads)
     ft = variant != 'frozen'
     ov = {'finetune_encoder': ft, **({'lr_encoder': float(lr_encoder)} if ft and lr_encoder else {})}
@@ -48,7 +49,7 @@ if __name__ == '__main__':
     secs = df[df.tag == 'all'].groupby('variant')['train_seconds'].agg(['mean', 'std']).round(0)
     t['train s (mean ± std)'] = secs['mean'].astype(int).astype(str) + ' ± ' + secs['std'].fillna(0).astype(int).astype(str)
     t['epochs'] = df[df.tag == 'all'].groupby('variant')['epochs'].apply(lambda s: '/'.join(map(str, s)))
-    from thinklinker.experiment import md_table
+    from thinklinker.experiments.core import md_table
     md = md_table(t)
     (out / 'finetune_vs_frozen.md').write_text(f'# Demo preset, stage 1, H@1 per tag (seeds {a.seeds})\n\n{md}\n')
     print(md); print(f'{len(units)} runs in {time.time() - t0:.0f} s; {out}')

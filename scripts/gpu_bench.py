@@ -5,9 +5,9 @@ sys.path.insert(0, os.getcwd())
 _ap = argparse.ArgumentParser(description=__doc__); _ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
 DEVICE = _ap.parse_args().device
 CUDA = DEVICE.startswith('cuda')
-from thinklinker.encoders import ClipEncoder
-from thinklinker.matcher import Matcher, MatcherConfig, matcher_loss
-from thinklinker.fusion import count_params
+from thinklinker.model.clip import ClipEncoder
+from thinklinker.model.matcher import Matcher, MatcherConfig, matcher_loss
+from thinklinker.model.fusion import count_params
 dev = torch.device(DEVICE); torch.manual_seed(0)
 out = {'device': torch.cuda.get_device_name(dev) if CUDA else DEVICE, 'torch': torch.__version__}
 def _reset_peak():

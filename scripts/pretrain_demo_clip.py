@@ -11,10 +11,9 @@ the dev split) within 5 points.
 import argparse, json, time
 import torch
 from thinklinker.config import PRESETS
-from thinklinker.synth import synthmel
-from thinklinker.encoders import ClipEncoder
-from thinklinker.worldclip import (world_corpus, world_recipe, world_probe, world_fingerprint, pretrain_world_clip,
-                                   shipped_weights, ship_weights, compare_encoders, _package_weights, SHIPPED)
+from thinklinker.data.synth import synthmel
+from thinklinker.model.clip import ClipEncoder
+from thinklinker.train.worldclip import world_corpus, world_recipe, world_probe, world_fingerprint, pretrain_world_clip, shipped_weights, ship_weights, compare_encoders, _package_weights, SHIPPED
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument('--ship', action='store_true', help='overwrite the shipped weights with the regenerated ones')

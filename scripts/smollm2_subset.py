@@ -1,12 +1,13 @@
 import time, json, torch
 torch.set_num_threads(1)
 from thinklinker.config import get_preset
-from thinklinker.synth import synthmel
-from thinklinker.encoders import tiny_clip
-from thinklinker.train import train_stage1, evaluate_scores
-from thinklinker.infusion import dialogue_answers, train_stage2, stage1_rankings, answer_features, stage2_predict
-from thinklinker.dialogue import run_dialogue
-from thinklinker.llm import SimulatedLLM, TransformersBackend
+from thinklinker.data.synth import synthmel
+from thinklinker.model.pretrain import tiny_clip
+from thinklinker.train.stage1 import train_stage1
+from thinklinker.eval.predict import evaluate_scores
+from thinklinker.dialogue.infusion import dialogue_answers, train_stage2, stage1_rankings, answer_features, stage2_predict
+from thinklinker.dialogue.core import run_dialogue
+from thinklinker.dialogue.local import SimulatedLLM, TransformersBackend
 R, N = 2, 60
 p = get_preset('demo'); ds = synthmel('demo', seed=0); enc = tiny_clip(p, seed=0, entities=ds.kb, progress=False)
 t0 = time.time(); s1 = train_stage1(ds, enc, p, seed=0, finetune_encoder=False, progress=False); print('s1', round(time.time()-t0), flush=True)

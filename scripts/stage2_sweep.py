@@ -5,12 +5,14 @@ sys.path.insert(0, os.getcwd())
 _ap = argparse.ArgumentParser(description=__doc__); _ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
 DEVICE = _ap.parse_args().device
 from thinklinker.config import get_preset, seed_everything
-from thinklinker.synth import synthmel
-from thinklinker.encoders import tiny_clip
-from thinklinker.train import train_stage1, FeatureSource, zero_shot_scores, evaluate_scores
-from thinklinker.infusion import stage1_rankings, answer_features, train_stage2, WEIGHTINGS, AGGREGATIONS
-from thinklinker.dialogue import run_dialogue
-from thinklinker.llm import SimulatedLLM
+from thinklinker.data.synth import synthmel
+from thinklinker.model.pretrain import tiny_clip
+from thinklinker.train.stage1 import train_stage1
+from thinklinker.model.source import FeatureSource
+from thinklinker.eval.predict import zero_shot_scores, evaluate_scores
+from thinklinker.dialogue.infusion import stage1_rankings, answer_features, train_stage2, WEIGHTINGS, AGGREGATIONS
+from thinklinker.dialogue.core import run_dialogue
+from thinklinker.dialogue.local import SimulatedLLM
 OUT = os.environ.get('OUT', '.'); res = {}
 def dump(): json.dump(res, open(os.path.join(OUT, 'stage2_sweep.json'), 'w'), indent=1)
 def pick(t): return {k: {m: round(v, 2) for m, v in t[k].items()} for k in ('all', 'weak_context') if k in t}

@@ -5,8 +5,9 @@ just written): the figure is the loader's own rate, not a cold disk's."""
 import argparse, json, os, tempfile, time
 from pathlib import Path
 import torch
-from thinklinker.encoders import ClipEncoder
-from thinklinker.store import ImageStore, write_jpegs, store_throughput, decode_throughput, loader_workers, default_workers
+from thinklinker.model.clip import ClipEncoder
+from thinklinker.model.store import ImageStore, default_workers
+from thinklinker.model.loader import write_jpegs, store_throughput, decode_throughput, loader_workers
 
 ap = argparse.ArgumentParser(description=__doc__)
 ap.add_argument('--n', type=int, default=2000, help='JPEG files')

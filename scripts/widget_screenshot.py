@@ -19,9 +19,10 @@ from pathlib import Path
 def make_html(out: Path, preset: str):
     import torch
     torch.set_num_threads(1)
-    from thinklinker.experiment import setup_experiment, cached_stage1, make_llm, llm_label
-    from thinklinker.infusion import dialogue_answers, train_stage2
-    from thinklinker.casestudy import round_scores, build_cases, CaseBrowser
+    from thinklinker.experiments.core import setup_experiment, make_llm, llm_label
+    from thinklinker.experiments.cache import cached_stage1
+    from thinklinker.dialogue.infusion import dialogue_answers, train_stage2
+    from thinklinker.apps.casestudy import round_scores, build_cases, CaseBrowser
     exp = setup_experiment('case_studies', preset, out_dir=out / 'run')
     s1 = cached_stage1(exp, seed=0, progress=False)
     run, ans = dialogue_answers(exp.ds, s1, make_llm('simulated', exp.ds), rounds=exp.P.dialogue_rounds,

@@ -5,14 +5,15 @@
 # %% ../nbs/api/00_config.ipynb #c004
 from __future__ import annotations
 import os, random, dataclasses
-from dataclasses import dataclass, field, asdict, replace
+from dataclasses import dataclass, asdict, replace
 from pathlib import Path
+import hashlib, subprocess
 
 # %% auto #0
 __all__ = ['PRESETS', 'DATASET_SETTINGS', 'PAPER_LR', 'PRESET_ENV', 'DEVICE_ENV', 'AMP_MODES', 'OUTPUTS_ENV', 'STATUS_ENV',
            'Preset', 'dataset_key', 'preset_for', 'preset_name', 'get_preset', 'seed_everything', 'get_device',
            'amp_context', 'project_root', 'outputs_dir', 'current_umask', 'umask_mode', 'atomic_path',
-           'atomic_write_text', 'status']
+           'atomic_write_text', 'status', 'git_commit', 'tensor_digest']
 
 # %% ../nbs/api/00_config.ipynb #c005
 @dataclass(frozen=True)
@@ -233,3 +234,30 @@ def status(msg: str, t0: float | None = None) -> str:
     if os.environ.get(STATUS_ENV) and err is not None and err is not sys.stdout:
         err.write(f'  {line}\n'); err.flush()
     return line
+
+# %% ../nbs/api/00_config.ipynb #c006
+def git_commit(root: str | Path | None = None) -> str:
+    "Short commit of the checkout holding this package, '+dirty' if `thinklinker/` or `nbs/` have changes; 'unknown' outside git."
+    # found from the package, not the working directory: a notebook run from a copy of nbs/ still records it
+    import thinklinker
+    root = Path(root) if root else (project_root(Path(thinklinker.__file__).resolve().parent) or project_root())
+    if root is None: return 'unknown'
+    try:
+        c = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=root, capture_output=True, text=True,
+                           timeout=10)
+        if c.returncode: return 'unknown'
+        d = subprocess.run(['git', 'status', '--porcelain', '--', 'thinklinker', 'nbs'], cwd=root, capture_output=True,
+                           text=True, timeout=10)
+        return c.stdout.strip() + ('+dirty' if d.stdout.strip() else '')
+    except (OSError, subprocess.SubprocessError): return 'unknown'
+
+# %% ../nbs/api/00_config.ipynb #c018x1
+def tensor_digest(*named: dict) -> str:
+    "SHA-256 (20 hex) of dicts of tensors (keys sorted; dtype, shape and bytes)."
+    h = hashlib.sha256()
+    for d in named:
+        for k in sorted(d):
+            v = d[k].detach().cpu().contiguous()
+            h.update(f'{k}|{v.dtype}|{tuple(v.shape)}'.encode())
+            h.update(v.numpy().tobytes() if v.numel() else b'')
+    return h.hexdigest()[:20]
