@@ -13,7 +13,7 @@ import hashlib, subprocess
 __all__ = ['PRESETS', 'DATASET_SETTINGS', 'PAPER_LR', 'PRESET_ENV', 'DEVICE_ENV', 'AMP_MODES', 'OUTPUTS_ENV', 'STATUS_ENV',
            'Preset', 'dataset_key', 'preset_for', 'preset_name', 'get_preset', 'seed_everything', 'get_device',
            'amp_context', 'project_root', 'outputs_dir', 'current_umask', 'umask_mode', 'atomic_path',
-           'atomic_write_text', 'status', 'git_commit', 'tensor_digest']
+           'atomic_write_text', 'status', 'git_commit', 'machine_info', 'tensor_digest']
 
 # %% ../nbs/api/00_config.ipynb #c005
 @dataclass(frozen=True)
@@ -250,6 +250,36 @@ def git_commit(root: str | Path | None = None) -> str:
                            text=True, timeout=10)
         return c.stdout.strip() + ('+dirty' if d.stdout.strip() else '')
     except (OSError, subprocess.SubprocessError): return 'unknown'
+
+# %% ../nbs/api/00_config.ipynb #cfm002
+import platform, re
+
+def _cpu_model() -> str:
+    "The CPU's model name from /proc/cpuinfo (Linux), else `platform`."
+    try:
+        for line in Path('/proc/cpuinfo').read_text(errors='ignore').splitlines():
+            if line.split(':')[0].strip() in ('model name', 'Hardware', 'cpu model'):
+                return line.split(':', 1)[1].strip()
+    except OSError: pass
+    return platform.processor() or platform.machine() or 'unknown'
+
+def _torch_blas(show: str) -> tuple[str, str]:
+    "(BLAS, LAPACK) of a torch build from `torch.__config__.show()`: e.g. ('mkl 2024.2', 'mkl'); '' when not said."
+    info = lambda k: (re.search(rf'\b{k}=([^,\s]+)', show) or [None, ''])[1]
+    blas, lapack = info('BLAS_INFO'), info('LAPACK_INFO')
+    v = re.search(r'Math Kernel Library Version ([\d.]+)', show) if 'mkl' in blas else None
+    return (f'{blas} {v[1]}' if v else blas), lapack
+
+# %% ../nbs/api/00_config.ipynb #cfm003
+def machine_info() -> dict:
+    "What computes here: cpu, torch, blas, lapack, threads, device, cpu_capability, python (str; threads int)."
+    import torch
+    blas, lapack = _torch_blas(torch.__config__.show())
+    dev = get_device()
+    return {'cpu': _cpu_model(), 'torch': str(torch.__version__), 'blas': blas, 'lapack': lapack,
+            'threads': int(torch.get_num_threads()),
+            'device': torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu',
+            'cpu_capability': str(torch.backends.cpu.get_cpu_capability()), 'python': platform.python_version()}
 
 # %% ../nbs/api/00_config.ipynb #c018x1
 def tensor_digest(*named: dict) -> str:

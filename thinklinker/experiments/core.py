@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 import torch, pandas as pd
+from fastcore.basics import patch
 from ..config import get_preset, outputs_dir, atomic_path, Preset, preset_for, status
-from ..config import git_commit
+from ..config import git_commit, machine_info
 
 # %% auto #0
 __all__ = ['LLM_BACKENDS', 'SMOLLM2_SECONDS_PER_CALL', 'DATASETS', 'STAND_IN_ENCODER', 'register_llm',
@@ -189,14 +190,15 @@ class Experiment:
         return f'{b}, {self.encoder_training}'
 
     def meta(self, llm: str | None = None) -> dict:
-        "Provenance columns of results.csv."
+        "Provenance columns of results.csv: the settings, the data, the code (commit) and the machine (`machine_*`)."
         return {'preset': self.P.name, 'lr_stage1': self.P.lr_stage1, 'lr_stage2': self.P.lr_stage2,
                 'dialogue_rounds': self.P.dialogue_rounds, 'finetune_encoder': self.P.finetune_encoder,
                 'lr_encoder': self.P.lr_encoder or (self.P.lr_stage1 if self.P.finetune_encoder else None),
                 'train_negatives': self.P.train_negatives, 'amp': self.P.amp or 'fp32',
                 'dataset': 'synthmel' if self.synthetic else str(self.ds.root),
                 'encoder': self.enc.identity, 'encoder_note': self.encoder_note, 'llm': llm or '',
-                'protocol': self.protocol, 'protocol_detail': self.protocol_detail, 'commit': git_commit()}
+                'protocol': self.protocol, 'protocol_detail': self.protocol_detail, 'commit': git_commit(),
+                **{f'machine_{k}': v for k, v in machine_info().items()}}
 
     def results(self, rows, llm: str | None = None) -> pd.DataFrame:
         "A DataFrame of `rows` (dicts) with the provenance columns; every row needs a 'seed'."
@@ -229,6 +231,22 @@ class Experiment:
         missing = [str(q) for q in paths if not q.exists()]
         if missing: raise AssertionError(f'{self.name}: missing outputs {missing}')
         return pd.read_csv(self.out / 'results.csv')
+
+# %% ../../nbs/api/11_experiments.core.ipynb #rk002
+@patch
+def save_ranks(self: Experiment, df: pd.DataFrame, name: str = 'ranks.csv') -> Path:
+    "Write the rank table `df` (`eval.paired.RANK_COLUMNS`, `rank_rows` concatenated) to `out/ranks.csv`, atomically."
+    from thinklinker.eval.paired import RANK_COLUMNS
+    miss = [c for c in RANK_COLUMNS if c not in df.columns]
+    if miss: raise ValueError(f"{self.name}: the rank table lacks column(s) {miss} (see eval.paired.RANK_COLUMNS)")
+    dup = df.duplicated(['protocol', 'method', 'seed', 'mention_id'])
+    if dup.any():
+        r = df[dup].iloc[0]
+        raise ValueError(f"{self.name}: mention {r.mention_id!r} ranked twice by method {r.method!r}, seed {r.seed} "
+                         f"(protocol {r.protocol!r}); {int(dup.sum())} duplicate row(s)")
+    df = df[RANK_COLUMNS + [c for c in df.columns if c not in RANK_COLUMNS]]
+    with atomic_path(self.out / name, suffix='.csv') as tmp: df.to_csv(tmp, index=False)
+    return self.out / name
 
 # %% ../../nbs/api/11_experiments.core.ipynb #c012s1
 def setup_experiment(name: str, preset: str = 'demo', data: str = 'synthmel', clip_weights=None, seeds=None,
