@@ -12,11 +12,12 @@ from ..model.source import FeatureSource, score_batch
 from .metrics import ranks as _ranks
 
 # %% auto #0
-__all__ = ['PAIR_CHUNK', 'PAIR_MENTIONS', 'PAIR_BUDGET', 'is_pair_model', 'pair_model_scores', 'predict_scores',
-           'evaluate_scores', 'rankings', 'zero_shot_scores']
+__all__ = ['PAIR_CHUNK', 'PAIR_MENTIONS', 'PAIR_LIST_BUDGET', 'PAIR_BUDGET', 'is_pair_model', 'pair_model_scores',
+           'predict_scores', 'evaluate_scores', 'rankings', 'zero_shot_scores']
 
 # %% ../../nbs/api/06c_eval.predict.ipynb #pp002
 PAIR_CHUNK, PAIR_MENTIONS = 6000, 20   # MIMIC's evaluation: entities per chunk, mentions per batch (config yaml 21-22)
+PAIR_LIST_BUDGET = 2**14              # pairs a candidate-list batch scores (TGLU holds Le x Lm weights per pair)
 
 def is_pair_model(model) -> bool:
     "Whether `model` scores (mention, entity) pairs jointly: it has `prepare(feats, side)` and `pair_scores(m, e)`."
@@ -58,10 +59,10 @@ def _pair_lists(model, src, split: str, cands: Candidates, key: str, max_pairs: 
 
 @torch.no_grad()
 def pair_model_scores(model, src, split: str, cands: Candidates, key: str = 'S*', chunk: int | None = None,
-                      mention_batch: int | None = None, max_pairs: int = PAIR_CHUNK * PAIR_MENTIONS) -> torch.Tensor:
+                      mention_batch: int | None = None, max_pairs: int = PAIR_LIST_BUDGET) -> torch.Tensor:
     """Score matrix `key` [N,C] (padding -inf) of a pair model (`is_pair_model`) over `cands`, eval mode: whole-KB
     candidates in entity chunks of `chunk` x `mention_batch` mentions (None: the model config's, else MIMIC's 6,000 x 20),
-    candidate lists in mention batches scoring at most `max_pairs` pairs (default: one MIMIC chunk, 120,000)."""
+    candidate lists in mention batches scoring at most `max_pairs` pairs (`PAIR_LIST_BUDGET`)."""
     if not is_pair_model(model): raise TypeError(f"{type(model).__name__} has no prepare/pair_scores: not a pair model")
     chunk, mb = _pair_sizes(model, chunk, mention_batch)
     was, enc = model.training, getattr(src, 'encoder', None)
