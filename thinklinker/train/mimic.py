@@ -29,7 +29,7 @@ def mimic_widths(src: FeatureSource) -> dict:
 # workbench preset name -> (MIMIC method preset name, MimicConfig overrides of MIMIC's `wikimel` configuration)
 MIMIC_RUNS: dict[str, tuple[str, dict]] = {
     'smoke': ('mimic-smoke', dict(batch_size=16, epochs=4, val_every=1, lr=1e-3)),
-    'demo': ('mimic-demo', dict(epochs=160)),      # steps matched to MIMIC's WikiMEL run (see above)
+    'demo': ('mimic-demo', dict(lr=1e-3, batch_size=64, epochs=10)),   # the demo's stage-1 lr, batch, epochs
     'paper': ('wikimel', {}),
 }
 
