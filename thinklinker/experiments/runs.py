@@ -164,8 +164,8 @@ S2_ENCODER = {True: 'fine-tuned in stage 1, frozen in stage 2', False: 'frozen'}
 MIMIC_LABEL = 'MIMIC (re-implemented)'    # MIMIC's matcher trained here (train.mimic), beside the paper's reported rows
 MAIN_METHODS = ['CLIP zero-shot', 'Text-only matcher', 'Concat fusion', 'TENSOR', MIMIC_LABEL, 'ThinkLinker (stage 1)',
                 'ThinkLinker† (stage 2)']
-# the parts of one seed, longest first on the demo (measured: mimic > official (rank = d) > tensor ≈ thinklinker > concat
-# > text_only; mimic: README, issue 28)
+# the parts of one seed, longest first on the demo (measured: official (rank = d) > tensor ≈ thinklinker > concat > text_only;
+# mimic, 3-13 min a seed on the shared 2-core CPU (issue 28), first)
 MAIN_PARTS = ('mimic', 'official', 'tensor', 'thinklinker', 'concat', 'text_only')
 
 def main_results_units(seeds, mimic: bool = True) -> list[dict]:
