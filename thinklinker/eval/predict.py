@@ -12,7 +12,69 @@ from ..model.source import FeatureSource, score_batch
 from .metrics import ranks as _ranks
 
 # %% auto #0
-__all__ = ['PAIR_BUDGET', 'predict_scores', 'evaluate_scores', 'rankings', 'zero_shot_scores']
+__all__ = ['PAIR_CHUNK', 'PAIR_MENTIONS', 'PAIR_LIST_BUDGET', 'PAIR_BUDGET', 'is_pair_model', 'pair_model_scores',
+           'predict_scores', 'evaluate_scores', 'rankings', 'zero_shot_scores']
+
+# %% ../../nbs/api/06c_eval.predict.ipynb #pp002
+PAIR_CHUNK, PAIR_MENTIONS = 6000, 20   # MIMIC's evaluation: entities per chunk, mentions per batch (config yaml 21-22)
+PAIR_LIST_BUDGET = 2**14              # pairs a candidate-list batch scores (TGLU holds Le x Lm weights per pair)
+
+def is_pair_model(model) -> bool:
+    "Whether `model` scores (mention, entity) pairs jointly: it has `prepare(feats, side)` and `pair_scores(m, e)`."
+    return callable(getattr(model, 'pair_scores', None)) and callable(getattr(model, 'prepare', None))
+
+def _pair_sizes(model, chunk, mention_batch) -> tuple[int, int]:
+    "Entity chunk and mention batch: the arguments, else the model config's `eval_chunk` / `eval_batch`, else MIMIC's."
+    cfg = getattr(model, 'cfg', None)
+    chunk = int(chunk or getattr(cfg, 'eval_chunk', 0) or PAIR_CHUNK)
+    mention_batch = int(mention_batch or getattr(cfg, 'eval_batch', 0) or PAIR_MENTIONS)
+    if chunk < 1 or mention_batch < 1: raise ValueError(f"chunk and mention_batch must be >= 1, got {chunk}, {mention_batch}")
+    return chunk, mention_batch
+
+# %% ../../nbs/api/06c_eval.predict.ipynb #pp003
+def _pair_whole_kb(model, src, split: str, cands: Candidates, key: str, chunk: int, mb: int) -> torch.Tensor:
+    "Scores [N,K] of every mention against the shared whole-KB row `cands.cand[0]`, in entity chunks (MIMIC's loop)."
+    ids, N = cands.cand[0], len(cands.gold)
+    out = torch.empty(N, len(ids))
+    for e0 in range(0, len(ids), chunk):
+        ent = model.prepare(src.get('kb', ids[e0:e0 + chunk]), 'entity')
+        for m0 in range(0, N, mb):
+            men = model.prepare(src.get(split, torch.arange(m0, min(m0 + mb, N))), 'mention')
+            out[m0:m0 + mb, e0:e0 + chunk] = model.pair_scores(men, ent)[key].float().cpu()
+    return out.masked_fill(~cands.mask, float('-inf'))
+
+def _pair_lists(model, src, split: str, cands: Candidates, key: str, max_pairs: int) -> torch.Tensor:
+    """Scores [N,C] of each mention against its own candidates: mention batches of b with b x (distinct candidates)
+    <= `max_pairs` pairs scored, then each row's own columns gathered."""
+    N, C = cands.cand.shape
+    bs = max(1, int((max_pairs / max(1, C)) ** 0.5))          # b mentions x at most b*C distinct entities
+    out = []
+    for a in range(0, N, bs):
+        rows = torch.arange(a, min(a + bs, N))
+        cand, mask = cands.cand[rows], cands.mask[rows]
+        uniq, inv = torch.unique(cand.clamp(min=0), return_inverse=True)
+        s = model.pair_scores(model.prepare(src.get(split, rows), 'mention'), model.prepare(src.get('kb', uniq), 'entity'))
+        out.append(s[key].float().cpu().gather(1, inv).masked_fill(~mask, float('-inf')))
+    return torch.cat(out) if out else torch.zeros(0, C)
+
+@torch.no_grad()
+def pair_model_scores(model, src, split: str, cands: Candidates, key: str = 'S*', chunk: int | None = None,
+                      mention_batch: int | None = None, max_pairs: int = PAIR_LIST_BUDGET) -> torch.Tensor:
+    """Score matrix `key` [N,C] (padding -inf) of a pair model (`is_pair_model`) over `cands`, eval mode: whole-KB
+    candidates in entity chunks of `chunk` x `mention_batch` mentions (None: the model config's, else MIMIC's 6,000 x 20),
+    candidate lists in mention batches scoring at most `max_pairs` pairs (`PAIR_LIST_BUDGET`)."""
+    if not is_pair_model(model): raise TypeError(f"{type(model).__name__} has no prepare/pair_scores: not a pair model")
+    chunk, mb = _pair_sizes(model, chunk, mention_batch)
+    was, enc = model.training, getattr(src, 'encoder', None)
+    enc_was = enc.training if enc is not None else None
+    model.eval()
+    if enc is not None: enc.eval()
+    try:
+        if cands.whole_kb: return _pair_whole_kb(model, src, split, cands, key, chunk, mb)
+        return _pair_lists(model, src, split, cands, key, max_pairs)
+    finally:
+        model.train(was)
+        if enc is not None: enc.train(enc_was)
 
 # %% ../../nbs/api/06c_eval.predict.ipynb #c018s3
 PAIR_BUDGET = 2**18   # mention-candidate pairs scored at once: bounds memory when the candidates are a whole KB
@@ -21,7 +83,11 @@ PAIR_BUDGET = 2**18   # mention-candidate pairs scored at once: bounds memory wh
 def predict_scores(model, src: FeatureSource, split: str, cands: Candidates, batch_size: int = 256,
                    key: str = 'S*', answers=None, max_pairs: int = PAIR_BUDGET) -> torch.Tensor:
     """Score matrix `key` [N,C] of every mention of `split` (padding -inf), model in eval mode (a stage-2 model: with
-    `answers`); at most `max_pairs` mention-candidate pairs per batch (whole-KB candidates: fewer mentions a batch)."""
+    `answers`); at most `max_pairs` mention-candidate pairs per batch (whole-KB candidates: fewer mentions a batch).
+    A pair model (`is_pair_model`, e.g. MIMIC's matcher) is scored by `pair_model_scores`, under every protocol."""
+    if is_pair_model(model):
+        if answers is not None: raise ValueError(f"{type(model).__name__} is a stage-1 pair model: it takes no answers")
+        return pair_model_scores(model, src, split, cands, key)
     if cands.whole_kb and getattr(src, 'ds', None) is not None and not src.finetune:   # one KB embedding (06b_eval.index)
         from thinklinker.eval.index import whole_kb_scores
         return whole_kb_scores(model, src, split, answers=answers, key=key)

@@ -12,9 +12,10 @@ from .core import setup_experiment, make_llm
 from .cache import cached_stage1, cached_stage2
 
 # %% auto #0
-__all__ = ['S2_ENCODER', 'MAIN_METHODS', 'MAIN_PARTS', 'unit_experiment', 'fit_summary', 'dialogue_stage2', 'run_pipeline',
-           'pipeline_unit', 'unit_rows', 'code_preset', 'preset_value', 'official_label', 'tensor_label',
-           'main_results_units', 'main_results_seed', 'subset_metrics', 'answers_swap_unit']
+__all__ = ['S2_ENCODER', 'MIMIC_LABEL', 'MAIN_METHODS', 'MAIN_PARTS', 'unit_experiment', 'fit_summary', 'dialogue_stage2',
+           'run_pipeline', 'pipeline_unit', 'unit_rows', 'code_preset', 'preset_value', 'official_label',
+           'tensor_label', 'main_results_units', 'cached_mimic', 'main_results_seed', 'subset_metrics',
+           'answers_swap_unit']
 
 # %% ../../nbs/api/12_experiments.runs.ipynb #c00bx1
 _EXPERIMENTS = {}
@@ -160,14 +161,62 @@ def tensor_label(budget: int) -> str:
 # what a stage-2 row did with the encoder: stage 2 always freezes it (after stage 1 fine-tuned it, or not)
 S2_ENCODER = {True: 'fine-tuned in stage 1, frozen in stage 2', False: 'frozen'}
 
-MAIN_METHODS = ['CLIP zero-shot', 'Text-only matcher', 'Concat fusion', 'TENSOR', 'ThinkLinker (stage 1)',
+MIMIC_LABEL = 'MIMIC (re-implemented)'    # MIMIC's matcher trained here (train.mimic), beside the paper's reported rows
+MAIN_METHODS = ['CLIP zero-shot', 'Text-only matcher', 'Concat fusion', 'TENSOR', MIMIC_LABEL, 'ThinkLinker (stage 1)',
                 'ThinkLinker† (stage 2)']
-# the parts of one seed, longest first on the demo (measured: official (rank = d) > tensor ≈ thinklinker > concat > text_only)
-MAIN_PARTS = ('official', 'tensor', 'thinklinker', 'concat', 'text_only')
+# the parts of one seed, longest first on the demo (measured: official (rank = d) > tensor ≈ thinklinker > concat > text_only;
+# mimic, 3-13 min a seed on the shared 2-core CPU (issue 28), first)
+MAIN_PARTS = ('mimic', 'official', 'tensor', 'thinklinker', 'concat', 'text_only')
 
-def main_results_units(seeds) -> list[dict]:
-    "(seed, part) units of `main_results_seed`, the longest parts first."
-    return [{'seed': s, 'part': p} for p in MAIN_PARTS for s in seeds]
+def main_results_units(seeds, mimic: bool = True) -> list[dict]:
+    "(seed, part) units of `main_results_seed`, the longest parts first; `mimic=False` leaves MIMIC's part out."
+    return [{'seed': s, 'part': p} for p in MAIN_PARTS if mimic or p != 'mimic' for s in seeds]
+
+# %% ../../nbs/api/12_experiments.runs.ipynb #c00m2
+def _mimic_code_hash() -> str:
+    import hashlib, inspect
+    from thinklinker.model import mimic as _m, source as _s
+    from thinklinker.train import mimic as _t, trainer as _tr
+    from thinklinker.eval import predict as _p
+    return hashlib.sha256(''.join(inspect.getsource(m) for m in (_m, _s, _t, _tr, _p)).encode()).hexdigest()[:12]
+
+def cached_mimic(exp, seed: int = 0, cfg=None, cache_dir=None, use_cache: bool = True, protocol: str | None = None):
+    """`train.mimic.train_mimic` on `exp` (the encoder frozen; `cfg` None: `mimic_run(exp.P)` at the encoder's widths),
+    or the same result loaded from `outputs/cache/mimic/`; `.seconds` (training time of the cached run), `.cached`,
+    `.run_name` (the method preset). Test candidates under `protocol` (None: `exp.protocol`, else the data's default)."""
+    import hashlib
+    from dataclasses import asdict
+    from thinklinker.config import outputs_dir
+    from thinklinker.data.core import dataset_fingerprint
+    from thinklinker.eval.protocol import resolve_protocol
+    from thinklinker.eval.predict import predict_scores, evaluate_scores
+    from thinklinker.experiments.cache import _cached_run
+    from thinklinker.model.mimic import MimicMatcher
+    from thinklinker.model.source import FeatureSource
+    from thinklinker.train.mimic import train_mimic, mimic_run, mimic_widths
+    from thinklinker.train.stage1 import Stage1Result, stage1_candidates
+    from thinklinker.train.trainer import FitResult
+    P, ds, enc = exp.P, exp.ds, exp.enc
+    protocol = resolve_protocol(protocol or exp.protocol or None, ds)
+    src = FeatureSource(ds, enc, finetune=False, progress=False)
+    run_name, cfg = (mimic_run(P, mimic_widths(src)) if cfg is None else ('custom', cfg))
+    spec = {'data': dataset_fingerprint(ds), 'encoder': enc.identity, 'preset': P.to_dict(), 'cfg': asdict(cfg),
+            'seed': seed, 'protocol': protocol, 'code': _mimic_code_hash()}
+    key = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:20]
+    def load(sd, info):
+        model = MimicMatcher(cfg).to(enc.device)
+        model.load_state_dict(sd)
+        model.eval()
+        cands = stage1_candidates(ds, P, 'name', True, seed, protocol)
+        sc = predict_scores(model, src, 'test', cands['test'])
+        return Stage1Result(model, src, cands, FitResult(**info['fit']), evaluate_scores(sc, cands['test'], by_tag=True),
+                            sc, protocol)
+    r = _cached_run(Path(cache_dir) if cache_dir else outputs_dir('cache', 'mimic'), key, use_cache, 'MIMIC', load,
+                    lambda: train_mimic(ds, enc, P, cfg, seed=seed, progress=False, protocol=protocol),
+                    lambda r: r.model.state_dict(),
+                    lambda r: {'fit': asdict(r.fit), 'cfg': asdict(cfg), 'seed': seed, 'run': run_name})
+    r.run_name = run_name
+    return r
 
 # %% ../../nbs/api/12_experiments.runs.ipynb #c009
 def main_results_seed(seed: int, part: str = 'all', preset='demo', data='synthmel', clip_weights=None, llm='simulated',
@@ -209,6 +258,11 @@ def main_results_seed(seed: int, part: str = 'all', preset='demo', data='synthme
         add(official_label(pp['cfg'], 1), r.stage1.test, params=count_params(r.stage1.model) + ft * n_enc)
         add(official_label(pp['cfg'], 2), r.stage2.test, S2_ENCODER[ft], params=count_params(r.stage2.model))
         out['timings'].update({'official stage 1': r.stage1.seconds, 'official stage 2': r.stage2.seconds})
+    if part in ('all', 'mimic'):
+        # MIMIC's matcher trained as its code trains it, the encoder frozen whatever the preset (train.mimic)
+        r = cached_mimic(exp, seed)
+        out['timings']['MIMIC'] = r.seconds
+        add(MIMIC_LABEL, r.test, 'frozen', params=count_params(r.model), method_preset=r.run_name)
     if part in ('all', 'thinklinker'):
         # stage 1, the dialogue (afresh: stage 1 may have been retrained; the LLM response cache makes repeated prompts
         # free) and stage 2, through both caches
