@@ -118,7 +118,7 @@ def bench_train(preset: str = 'paper', device=None, finetune_encoder: bool | Non
                 entities: int = 2048, steps: int = 4, warmup: int = 1, batch_size: int | None = None,
                 negatives: int | None = None, workers: int | None = None, model: str | None = None,
                 image_size: int | None = None, jpeg_size=(640, 480), threads: int | None = None, root=None,
-                grad_checkpointing: bool | None = None, progress: bool = True) -> dict:
+                grad_checkpointing: bool | None = None, amp: str | None = None, progress: bool = True) -> dict:
     """Measure stage-1 training on generated inputs with `preset`'s settings (see above); a dict of figures, with
     `projection` (`project_run`) for the paper's datasets."""
     import dataclasses
@@ -127,6 +127,7 @@ def bench_train(preset: str = 'paper', device=None, finetune_encoder: bool | Non
     ov = {k: v for k, v in dict(batch_size=batch_size, train_negatives=negatives, finetune_encoder=finetune_encoder,
                                 loader_workers=workers, grad_checkpointing=grad_checkpointing).items() if v is not None}
     P = dataclasses.replace(P, **ov)
+    if amp is not None: P = dataclasses.replace(P, amp=None if amp == 'fp32' else amp)   # 'fp32': no autocast
     dev = get_device(device)
     say = (lambda s: print(s, flush=True)) if progress else (lambda s: None)
     out = {'preset': P.name, 'device': torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f'cpu ({os.cpu_count()} cores)',
@@ -241,11 +242,13 @@ def bench_train_main(argv: list[str] | None = None) -> int:
     p.add_argument('--model', default=None, help="open_clip model (default: the preset's), random weights")
     p.add_argument('--grad-checkpointing', action=argparse.BooleanOptionalAction, default=None,
                    help="activation checkpointing of the CLIP towers (default: the preset's); needed on a CPU at batch 128")
+    p.add_argument('--amp', default=None, choices=['bf16', 'fp32'],
+                   help="mixed precision on CUDA (default: the preset's; fp32: none)")
     p.add_argument('--threads', type=int, default=None)
     p.add_argument('--json', default=None, help='also write the figures to this JSON file')
     a = p.parse_args(argv)
     r = bench_train(a.preset, a.device, a.finetune_encoder, a.mentions, a.entities, a.steps, a.warmup, a.batch_size,
-                    a.negatives, a.workers, a.model, threads=a.threads, grad_checkpointing=a.grad_checkpointing)
+                    a.negatives, a.workers, a.model, threads=a.threads, grad_checkpointing=a.grad_checkpointing, amp=a.amp)
     print(format_bench(r))
     if a.json: Path(a.json).write_text(json.dumps(r, indent=1))
     return 0
