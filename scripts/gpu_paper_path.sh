@@ -10,7 +10,7 @@ PY=${PYTHON:-python3}
 export PYTHONUNBUFFERED=1 THINKLINKER_OUTPUTS=${THINKLINKER_OUTPUTS:-$(mktemp -d)}
 LOG="$OUT/log.txt"
 { date -u; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
-  $PY -c "import torch, os; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name() if torch.cuda.is_available() else "no CUDA", os.cpu_count(), 'cores')"; } 2>&1 | tee -a "$LOG"
+  $PY -c "import torch, os; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name() if torch.cuda.is_available() else 'no CUDA', os.cpu_count(), 'cores')"; } 2>&1 | tee -a "$LOG"
 B="$PY -m thinklinker.apps.cli bench train --preset paper --device ${DEVICE:-cuda} ${EXTRA:-} --mentions ${MENTIONS:-1536} --entities ${ENTITIES:-4096}"
 run() { echo "\$ $*" | tee -a "$LOG"; local t=$SECONDS; "$@" 2>&1 | grep -v '%|' | tee -a "$LOG"; echo "($((SECONDS - t)) s)" | tee -a "$LOG"; }
 run $B --steps 10 --warmup 2 --json "$OUT/bench_bf16.json"
