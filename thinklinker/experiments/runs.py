@@ -319,8 +319,8 @@ def answers_swap_unit(seed: int, name: str, spec: str, knowledge_rate: float = 0
                       data='synthmel', clip_weights=None, out_dir=None, threads=1, overrides=None, protocol=None,
                       **tags) -> list[dict]:
     """The reference stage-2 model of `seed` on the first `n_subset` test mentions with the answers of LLM `spec`:
-    `[{**tags, 'seed', 'metrics', 'ranks', 'records', 'stats', 'seconds', 'without_answers'}]` (+ 'base', 'own', 'selfcheck' when
-    `reference`); `[{..., 'error'}]` if the backend fails and `skip_errors`."""
+    `[{**tags, 'seed', 'metrics', 'ranks', 'records', 'stats', 'seconds', 'without_answers'}]` (+ 'base', 'base_ranks', 'own',
+    'selfcheck' when `reference`; 'ranks': the subset's per-mention ranks, method ''); `[{..., 'error'}]` if the backend fails and `skip_errors`."""
     import torch
     from thinklinker.dialogue.core import run_dialogue
     from thinklinker.dialogue.infusion import stage1_rankings, answer_features, stage2_predict
@@ -332,9 +332,11 @@ def answers_swap_unit(seed: int, name: str, spec: str, knowledge_rate: float = 0
     rws, ms = torch.arange(n), ds.splits['test'][:n]
     assert [m.id for m in ms] == list(c.mention_ids[:n])
     out = {**tags, 'seed': seed}
+    from thinklinker.eval.paired import rank_rows
     if reference:
-        out['base'] = {'stage 1': subset_metrics(s1.test_scores, c, rws),
-                       'stage 2, no answers': subset_metrics(stage2_predict(s2.model, s1.src, 'test', c, None), c, rws)}
+        base = {'stage 1': s1.test_scores, 'stage 2, no answers': stage2_predict(s2.model, s1.src, 'test', c, None)}
+        out['base'] = {k: subset_metrics(v, c, rws) for k, v in base.items()}
+        out['base_ranks'] = {k: rank_rows(v[rws], c.subset(rws), k, seed, exp.protocol) for k, v in base.items()}
         out['own'] = subset_metrics(s2.test_scores, c, rws)
     ranks = stage1_rankings(s1, ds, splits=('test',))
     t0 = time.time()
@@ -350,7 +352,6 @@ def answers_swap_unit(seed: int, name: str, spec: str, knowledge_rate: float = 0
     ans = answer_features(run.records, c.mention_ids, R, s1.src.encoder, cache=None, progress=False)
     sc = stage2_predict(s2.model, s1.src, 'test', c, ans)
     if reference: out['selfcheck'] = (sc[rws], s2.test_scores[rws])
-    from thinklinker.eval.paired import rank_rows
     out['ranks'] = rank_rows(sc[rws], c.subset(rws), '', seed, exp.protocol)   # the subset's per-mention ranks
     out.update(metrics=subset_metrics(sc, c, rws), records=run.records, stats=dict(run.stats), seconds=secs,
                without_answers=ans.n_without - (len(ds.splits['test']) - n))
