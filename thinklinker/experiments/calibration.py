@@ -46,8 +46,11 @@ def calibration_units(seeds) -> list[dict]:
 def calibration_seed(seed: int, part: str = 'all', preset: str = 'demo', data: str = 'synthmel', clip_weights=None,
                      rounds=None,
                      out_dir=None, threads: int | None = 1, progress: bool = False, overrides=None,
-                     protocol=None) -> list[dict]:
-    "Rows (see `COLUMNS`) of the methods of `part` ('all' or one of `CAL_PARTS`) for one `seed`, plus a 'seconds' column per method."
+                     protocol=None, with_ranks: bool = False) -> list[dict]:
+    """Rows (see `COLUMNS`) of the methods of `part` ('all' or one of `CAL_PARTS`) for one `seed`, plus a 'seconds' column
+    per method. `with_ranks`: `[{'rows': those rows, 'ranks': the methods' per-mention test ranks}]` instead
+    (`eval.paired.rank_rows`, method = the row's method)."""
+    from thinklinker.eval.paired import rank_rows
     from thinklinker.eval.predict import zero_shot_scores, evaluate_scores
     from thinklinker.data.probes import baseline_scores
     from thinklinker.model.matcher import MatcherConfig
@@ -57,30 +60,36 @@ def calibration_seed(seed: int, part: str = 'all', preset: str = 'demo', data: s
     P, ds, enc = exp.P, exp.ds, exp.enc
     R = int(rounds) if rounds is not None else P.dialogue_rounds
     base = MatcherConfig(text_dim=enc.text_dim, image_dim=enc.image_dim, d=P.d, rank=P.rank)
-    rows = []
-    def add(method, res, t):
+    rows, ranks = [], []
+    def add(method, res, t, sc, cands):
         rows.extend(dict(r, seconds=round(time.time() - t,
                                           1)) for r in metric_rows(method, seed, res, len(ds.splits['test'])))
+        if with_ranks: ranks.append(rank_rows(sc, cands, method, seed, exp.protocol))
     for name, abl in (('text_only', 'w/o image'), ('image_only', 'w/o text')):
         if part not in ('all', name): continue
         t = time.time()
-        add(name, cached_stage1(exp, base.ablate(abl), seed=seed, progress=progress, desc=name).test, t)
+        r1 = cached_stage1(exp, base.ablate(abl), seed=seed, progress=progress, desc=name)
+        add(name, r1.test, t, r1.test_scores, r1.cands['test'])
     if part in ('all', 'stages'):
         t0 = time.time()
         s1 = cached_stage1(exp, base, seed=seed, progress=progress)
         c, t = s1.cands['test'], time.time()
         for name, sc in baseline_scores(ds, 'test', c.cand.masked_fill(~c.mask, -1)).items():
-            add(name, evaluate_scores(_jitter(sc, seed), c, by_tag=True), t)
+            sc = _jitter(sc, seed)
+            add(name, evaluate_scores(sc, c, by_tag=True), t, sc, c)
         t = time.time()
-        add('zero_shot', evaluate_scores(zero_shot_scores(s1.src, 'test', c), c, by_tag=True), t)
-        add('stage1', s1.test, t0)
+        zs = zero_shot_scores(s1.src, 'test', c)
+        add('zero_shot', evaluate_scores(zs, c, by_tag=True), t, zs, c)
+        add('stage1', s1.test, t0, s1.test_scores, c)
     for name, (k, h) in LLM_SETTINGS.items():
         if part not in ('all', name): continue
         t = time.time()   # stage 1 from the cache, the simulated LLM at this setting (seeded by the seed), stage 2
         r = run_pipeline(exp, seed, base, rounds=R, llm='simulated', knowledge_rate=k, hallucination_rate=h,
                          dialogue_file=f'dialogue-{name}-s{seed}.jsonl')
-        add(name, r.stage2.test, t)
-    return sorted(rows, key=lambda r: METHODS.index(r['method']))   # stable: tags keep their order
+        add(name, r.stage2.test, t, r.stage2.test_scores, r.stage1.cands['test'])
+    rows = sorted(rows, key=lambda r: METHODS.index(r['method']))   # stable: tags keep their order
+    if not with_ranks: return rows
+    return [{'rows': rows, 'ranks': pd.concat(ranks, ignore_index=True) if ranks else pd.DataFrame()}]
 
 # %% ../../nbs/api/12b_experiments.calibration.ipynb #c014
 def _m(t, method, tag): return float(t.loc[method, tag]) if method in t.index and tag in t.columns else float('nan')

@@ -14,10 +14,10 @@ from ..config import get_preset, outputs_dir, atomic_path, Preset, preset_for, s
 from ..config import git_commit, machine_info
 
 # %% auto #0
-__all__ = ['LLM_BACKENDS', 'SMOLLM2_SECONDS_PER_CALL', 'DATASETS', 'STAND_IN_ENCODER', 'register_llm',
+__all__ = ['LLM_BACKENDS', 'SMOLLM2_SECONDS_PER_CALL', 'DATASETS', 'STAND_IN_ENCODER', 'PAIRED_COLUMNS', 'register_llm',
            'offline_dialogue_estimate', 'make_llm', 'llm_label', 'register_dataset', 'resolve_dataset',
            'count_truncated', 'Experiment', 'setup_experiment', 'seed_summary', 'mean_std_table', 'md_table',
-           'epoch_cap', 'parallel_units']
+           'with_paired', 'excludes_zero', 'paired_note', 'mark_bars', 'epoch_cap', 'parallel_units']
 
 # %% ../../nbs/api/11_experiments.core.ipynb #c009
 # the LLM backend registry: spec kind -> factory(rest, ds, knowledge_rate, hallucination_rate, seed, opts) -> Backend
@@ -307,6 +307,73 @@ def md_table(t: pd.DataFrame, floatfmt: str = '{:.2f}') -> str:
     for i, r in zip(t.index, t.itertuples(index=False)):
         lines.append('| ' + ' | '.join(cell(v) for v in (*(i if isinstance(i, tuple) else (i,)), *r)) + ' |')
     return '\n'.join(lines)
+
+# %% ../../nbs/api/11_experiments.core.ipynb #pw002
+PAIRED_COLUMNS = ['ΔH@1 [95% CI]', 'ΔMRR [95% CI]', 'p']
+
+@patch
+def save_paired(self: Experiment, ranks: pd.DataFrame, reference, methods=None, by_tag: bool = False,
+                name: str = 'paired.csv', **kw) -> pd.DataFrame:
+    """`save_ranks(ranks)`, then `eval.paired.compare_table(ranks, reference, methods, by_tag, **kw)` written to
+    `out/paired.csv` (atomically); returns that table. Several tables in one notebook (e.g. stage 1 and stage 2, each
+    with its own reference): `reference` a dict {reference: its methods (None: all others)}, the tables concatenated."""
+    from thinklinker.eval.paired import compare_table
+    self.save_ranks(ranks)
+    refs = reference if isinstance(reference, dict) else {reference: methods}
+    pt = pd.concat([compare_table(ranks, r, ms, by_tag, **kw) for r, ms in refs.items()], ignore_index=True)
+    with atomic_path(self.out / name, suffix='.csv') as tmp: pt.to_csv(tmp, index=False)
+    return pt
+
+# %% ../../nbs/api/11_experiments.core.ipynb #pw003
+def _fmt_p(p: float) -> str: return '< 0.001' if p < 0.001 else f'{p:.3f}'
+
+def _paired_all(paired: pd.DataFrame, protocol=None) -> pd.DataFrame:
+    "The tag-'all' rows of a `compare_table` (of `protocol`, when given), one per method (else a clear error)."
+    p = paired[paired['tag'].astype(str) == 'all'] if 'tag' in paired else paired
+    if protocol is not None: p = p[p['protocol'].astype(str) == str(protocol)]
+    dup = p['method'].astype(str).duplicated()
+    if dup.any(): raise ValueError(f"paired table names method {p['method'][dup].iloc[0]!r} twice (several protocols? "
+                                   f"{sorted(p['protocol'].astype(str).unique())}): give protocol=")
+    return p.set_index(p['method'].astype(str))
+
+def with_paired(table: pd.DataFrame, paired: pd.DataFrame, label=str, digits: int = 2, protocol=None,
+                reference: str | None = None) -> pd.DataFrame:
+    """`table` (one row per method, e.g. a `mean_std_table`) with `PAIRED_COLUMNS` from `paired` (`compare_table`,
+    tag 'all'): ΔH@1 and ΔMRR against the reference with their 95% interval, and the p-value of ΔH@1; 'ref.' on the
+    reference row; empty where `paired` has no row. `label(index value)`: the method name in `paired` (default `str`);
+    `reference`: only the comparisons against it (a `paired` of several tables)."""
+    if reference is not None: paired = paired[paired['reference'].astype(str) == str(reference)]
+    p = _paired_all(paired, protocol)
+    refs = set(p['reference'].astype(str))
+    if len(refs) > 1: raise ValueError(f'paired table has several references: {sorted(refs)}')
+    ci = lambda r, m: f"{r[f'd{m}']:+.{digits}f} [{r[f'd{m}_lo']:+.{digits}f}, {r[f'd{m}_hi']:+.{digits}f}]"
+    cols = {c: [] for c in PAIRED_COLUMNS}
+    for i in table.index:
+        k = str(label(i))
+        vals = (['ref.'] * 3 if k in refs else [ci(p.loc[k], 'H@1'), ci(p.loc[k], 'MRR'), _fmt_p(p.loc[k, 'p_H@1'])]
+                if k in p.index else [''] * 3)
+        for c, v in zip(PAIRED_COLUMNS, vals): cols[c].append(v)
+    out = table.copy()
+    for c in PAIRED_COLUMNS: out[c] = cols[c]
+    return out
+
+# %% ../../nbs/api/11_experiments.core.ipynb #pw004
+def excludes_zero(paired: pd.DataFrame, protocol=None, reference: str | None = None) -> set:
+    "The methods of `paired` (tag 'all'; against `reference` when given) whose ΔH@1 95% interval excludes 0."
+    if reference is not None: paired = paired[paired['reference'].astype(str) == str(reference)]
+    p = _paired_all(paired, protocol)
+    return set(p.index[p['excludes_zero'].astype(bool)])
+
+def paired_note(reference: str) -> str:
+    "The legend of `mark_bars`' stars."
+    return f'* 95% paired interval of ΔH@1 vs {reference} excludes 0'
+
+def mark_bars(ax, xs, tops, flags, pad: float = 1.0, **kw) -> int:
+    "A '*' above each bar (x, top) whose flag is true; returns how many were marked."
+    n, fs = 0, kw.pop('fontsize', 12)
+    for x, y, f in zip(xs, tops, flags):
+        if f: ax.text(x, y + pad, '*', ha='center', va='bottom', fontsize=fs, **kw); n += 1
+    return n
 
 # %% ../../nbs/api/11_experiments.core.ipynb #c901
 from concurrent.futures import ProcessPoolExecutor, as_completed

@@ -13,7 +13,7 @@ from .cache import cached_stage1, cached_stage2
 
 # %% auto #0
 __all__ = ['S2_ENCODER', 'MIMIC_LABEL', 'MAIN_METHODS', 'MAIN_PARTS', 'unit_experiment', 'fit_summary', 'dialogue_stage2',
-           'run_pipeline', 'pipeline_unit', 'unit_rows', 'code_preset', 'preset_value', 'official_label',
+           'run_pipeline', 'pipeline_unit', 'unit_rows', 'unit_ranks', 'code_preset', 'preset_value', 'official_label',
            'tensor_label', 'main_results_units', 'cached_mimic', 'main_results_seed', 'subset_metrics',
            'answers_swap_unit']
 
@@ -104,18 +104,23 @@ def pipeline_unit(seed: int, name: str, keep_scores: bool = False, keep_records:
                   skip_errors: bool = False, **tags) -> list[dict]:
     """`run_pipeline` for one seed of experiment `name` (arguments in `pipeline`), as a unit of `parallel_units`: returns
     `[{**tags, 'seed', 'stage1', 'stage2', 'dialogue', 'timings'}]` with `fit_summary`s (test scores and dialogue records
-    on request). `skip_errors`: a failing unit (a real LLM's network or quota) returns `[{**tags, 'seed', 'error'}]` instead of
+    on request) and each stage's per-mention test ranks ('ranks', `eval.paired.rank_rows`, method '': see `unit_ranks`).
+    `skip_errors`: a failing unit (a real LLM's network or quota) returns `[{**tags, 'seed', 'error'}]` instead of
     raising."""
     exp = unit_experiment(name, seed, preset, data, clip_weights, out_dir, threads, overrides, protocol)
     try: r = run_pipeline(exp, seed, **(pipeline or {}))
     except Exception as e:
         if not skip_errors: raise
         return [{**tags, 'seed': seed, 'error': f'{type(e).__name__}: {e}'}]
-    out = {**tags, 'seed': seed, 'stage1': fit_summary(r.stage1, keep_scores), 'stage2': None, 'dialogue': None,
-           'timings': r.timings}
+    from thinklinker.eval.paired import rank_rows
+    c = r.stage1.cands['test']
+    out = {**tags, 'seed': seed, 'stage1': {**fit_summary(r.stage1, keep_scores),
+                                            'ranks': rank_rows(r.stage1.test_scores, c, '', seed, exp.protocol)},
+           'stage2': None, 'dialogue': None, 'timings': r.timings}
     if r.stage2 is not None:
         inf = r.stage2.model.infusion
         out['stage2'] = {**fit_summary(r.stage2, keep_scores), 'n_without_answers': r.stage2.n_without_answers,
+                         'ranks': rank_rows(r.stage2.test_scores, c, '', seed, exp.protocol),
                          'infusion': (inf.weighting, inf.aggregation, inf.weigh.kind, inf.agg.kind)}
         out['dialogue'] = dict(r.run.stats)
         if keep_records: out['records'] = r.run.records
@@ -135,6 +140,17 @@ def unit_rows(outs: list[dict], stage: str = 'stage1', tags=None, all_only: bool
                          'best_epoch': s['best_epoch'],
                          'train_seconds': round(s['seconds'], 1), 'cached': s['cached']})
     return rows
+
+# %% ../../nbs/api/12_experiments.runs.ipynb #c00bx4r
+def unit_ranks(outs: list[dict], method, stage: str | None = 'stage1'):
+    """The rank table (`eval.paired.RANK_COLUMNS`) of `outs` (units' outputs with 'ranks', under `stage` or at the top
+    when `stage` is None), each unit's rows labelled `method(o)` (a callable of the output) or `o[method]` (a key)."""
+    import pandas as pd
+    from thinklinker.eval.paired import RANK_COLUMNS
+    label = method if callable(method) else (lambda o: o[method])
+    parts = [(o[stage] if stage else o)['ranks'].assign(method=str(label(o))) for o in outs
+             if (o.get(stage) if stage else o) is not None and 'ranks' in (o[stage] if stage else o)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=RANK_COLUMNS)
 
 # %% ../../nbs/api/12_experiments.runs.ipynb #c00bx4o2
 def code_preset(name: str, base, **cfg_overrides) -> dict:
@@ -222,9 +238,10 @@ def cached_mimic(exp, seed: int = 0, cfg=None, cache_dir=None, use_cache: bool =
 def main_results_seed(seed: int, part: str = 'all', preset='demo', data='synthmel', clip_weights=None, llm='simulated',
                       knowledge_rate=0.8, hallucination_rate=0.1, rounds=None, finetune_encoder=None, tensor_budget=None,
                       out_dir=None, threads=1, overrides=None, protocol=None, official_rank=None) -> list[dict]:
-    """[{'seed', 'part', 'rows', 'timings', 'dialogue', 'without_answers'}]: the methods of Table 1 in `part` (see `MAIN_PARTS`)
+    """[{'seed', 'part', 'rows', 'timings', 'dialogue', 'without_answers', 'ranks'}]: the methods of Table 1 in `part` (see `MAIN_PARTS`)
     for one `seed`. Every trained method fine-tunes the encoder in stage 1 or not as `finetune_encoder` says (None: the
-    preset's); each row says which ('encoder') and its 'params' count the encoder's weights when they train."""
+    preset's); each row says which ('encoder') and its 'params' count the encoder's weights when they train. 'ranks':
+    each method's per-mention test ranks (`eval.paired.rank_rows`, method = the row's name)."""
     from thinklinker.model.matcher import MatcherConfig
     from thinklinker.model.fusion import TENSOR_BUDGET
     from thinklinker.model.fusion import count_params
@@ -241,28 +258,34 @@ def main_results_seed(seed: int, part: str = 'all', preset='demo', data='synthme
     baselines = {'text_only': ('Text-only matcher', base.ablate('w/o image')),
                  'concat': ('Concat fusion', replace(base, fusion='concat')),
                  'tensor': (tensor_label(budget), replace(base, fusion='tensor', tensor_budget=budget))}
-    out = {'seed': seed, 'part': part, 'rows': [], 'timings': {}, 'dialogue': None, 'without_answers': None}
-    def add(method, res, encoder=s1_enc, **extra):
+    from thinklinker.eval.paired import rank_rows
+    out = {'seed': seed, 'part': part, 'rows': [], 'timings': {}, 'dialogue': None, 'without_answers': None, 'ranks': []}
+    def add(method, res, encoder=s1_enc, ranked=None, **extra):
         for tag, m in res.items():
             out['rows'].append({'method': method, 'seed': seed, 'tag': tag, **m, 'encoder': encoder, **extra})
+        if ranked is not None: out['ranks'].append(rank_rows(*ranked, method, seed, exp.protocol))   # (scores, cands)
     for p, (name, cfg) in baselines.items():
         if part not in ('all', p): continue
         r = cached_stage1(exp, cfg, seed=seed, progress=False, desc=name)
         out['timings'][name] = r.seconds
-        add(name, r.test, params=count_params(r.model) + ft * n_enc)
+        add(name, r.test, ranked=(r.test_scores, r.cands['test']), params=count_params(r.model) + ft * n_enc)
     if part in ('all', 'official'):
         # the authors' code as one configuration (runs.code_preset); official_rank: a labelled lower rank (None: = d)
         pp = code_preset('official', base, **({'rank': int(official_rank)} if official_rank else {}))
         r = run_pipeline(exp, seed, rounds=rounds, llm=llm, knowledge_rate=knowledge_rate,
                          hallucination_rate=hallucination_rate, dialogue_file=f'dialogue-official-s{seed}.jsonl', **pp)
-        add(official_label(pp['cfg'], 1), r.stage1.test, params=count_params(r.stage1.model) + ft * n_enc)
-        add(official_label(pp['cfg'], 2), r.stage2.test, S2_ENCODER[ft], params=count_params(r.stage2.model))
+        oc = r.stage1.cands['test']
+        add(official_label(pp['cfg'], 1), r.stage1.test, ranked=(r.stage1.test_scores, oc),
+            params=count_params(r.stage1.model) + ft * n_enc)
+        add(official_label(pp['cfg'], 2), r.stage2.test, S2_ENCODER[ft], ranked=(r.stage2.test_scores, oc),
+            params=count_params(r.stage2.model))
         out['timings'].update({'official stage 1': r.stage1.seconds, 'official stage 2': r.stage2.seconds})
     if part in ('all', 'mimic'):
         # MIMIC's matcher trained as its code trains it, the encoder frozen whatever the preset (train.mimic)
         r = cached_mimic(exp, seed)
         out['timings']['MIMIC'] = r.seconds
-        add(MIMIC_LABEL, r.test, 'frozen', params=count_params(r.model), method_preset=r.run_name)
+        add(MIMIC_LABEL, r.test, 'frozen', ranked=(r.test_scores, r.cands['test']), params=count_params(r.model),
+            method_preset=r.run_name)
     if part in ('all', 'thinklinker'):
         # stage 1, the dialogue (afresh: stage 1 may have been retrained; the LLM response cache makes repeated prompts
         # free) and stage 2, through both caches
@@ -272,9 +295,10 @@ def main_results_seed(seed: int, part: str = 'all', preset='demo', data='synthme
         # zero-shot: the encoder as given (a fine-tuned stage 1 trained a copy of it; see experiment.cached_stage1)
         zsrc = FeatureSource(ds, enc, finetune=False, progress=False) if ft else s1.src
         zs = zero_shot_scores(zsrc, 'test', s1.cands['test'])
-        add('CLIP zero-shot', evaluate_scores(zs, s1.cands['test'], by_tag=True), 'zero-shot (not trained)', params=0)
-        add('ThinkLinker (stage 1)', s1.test, params=count_params(s1.model) + ft * n_enc)
-        add('ThinkLinker† (stage 2)', s2.test, S2_ENCODER[ft], params=count_params(s2.model))
+        tc = s1.cands['test']
+        add('CLIP zero-shot', evaluate_scores(zs, tc, by_tag=True), 'zero-shot (not trained)', ranked=(zs, tc), params=0)
+        add('ThinkLinker (stage 1)', s1.test, ranked=(s1.test_scores, tc), params=count_params(s1.model) + ft * n_enc)
+        add('ThinkLinker† (stage 2)', s2.test, S2_ENCODER[ft], ranked=(s2.test_scores, tc), params=count_params(s2.model))
         out['timings'].update({'ThinkLinker stage 1': s1.seconds, 'dialogue': r.timings['dialogue'],
                                'stage 2': s2.seconds})
         out.update(dialogue=dict(r.run.stats), without_answers=s2.n_without_answers)
@@ -295,8 +319,8 @@ def answers_swap_unit(seed: int, name: str, spec: str, knowledge_rate: float = 0
                       data='synthmel', clip_weights=None, out_dir=None, threads=1, overrides=None, protocol=None,
                       **tags) -> list[dict]:
     """The reference stage-2 model of `seed` on the first `n_subset` test mentions with the answers of LLM `spec`:
-    `[{**tags, 'seed', 'metrics', 'records', 'stats', 'seconds', 'without_answers'}]` (+ 'base', 'own', 'selfcheck' when
-    `reference`); `[{..., 'error'}]` if the backend fails and `skip_errors`."""
+    `[{**tags, 'seed', 'metrics', 'ranks', 'records', 'stats', 'seconds', 'without_answers'}]` (+ 'base', 'base_ranks', 'own',
+    'selfcheck' when `reference`; 'ranks': the subset's per-mention ranks, method ''); `[{..., 'error'}]` if the backend fails and `skip_errors`."""
     import torch
     from thinklinker.dialogue.core import run_dialogue
     from thinklinker.dialogue.infusion import stage1_rankings, answer_features, stage2_predict
@@ -308,9 +332,11 @@ def answers_swap_unit(seed: int, name: str, spec: str, knowledge_rate: float = 0
     rws, ms = torch.arange(n), ds.splits['test'][:n]
     assert [m.id for m in ms] == list(c.mention_ids[:n])
     out = {**tags, 'seed': seed}
+    from thinklinker.eval.paired import rank_rows
     if reference:
-        out['base'] = {'stage 1': subset_metrics(s1.test_scores, c, rws),
-                       'stage 2, no answers': subset_metrics(stage2_predict(s2.model, s1.src, 'test', c, None), c, rws)}
+        base = {'stage 1': s1.test_scores, 'stage 2, no answers': stage2_predict(s2.model, s1.src, 'test', c, None)}
+        out['base'] = {k: subset_metrics(v, c, rws) for k, v in base.items()}
+        out['base_ranks'] = {k: rank_rows(v[rws], c.subset(rws), k, seed, exp.protocol) for k, v in base.items()}
         out['own'] = subset_metrics(s2.test_scores, c, rws)
     ranks = stage1_rankings(s1, ds, splits=('test',))
     t0 = time.time()
@@ -326,6 +352,7 @@ def answers_swap_unit(seed: int, name: str, spec: str, knowledge_rate: float = 0
     ans = answer_features(run.records, c.mention_ids, R, s1.src.encoder, cache=None, progress=False)
     sc = stage2_predict(s2.model, s1.src, 'test', c, ans)
     if reference: out['selfcheck'] = (sc[rws], s2.test_scores[rws])
+    out['ranks'] = rank_rows(sc[rws], c.subset(rws), '', seed, exp.protocol)   # the subset's per-mention ranks
     out.update(metrics=subset_metrics(sc, c, rws), records=run.records, stats=dict(run.stats), seconds=secs,
                without_answers=ans.n_without - (len(ds.splits['test']) - n))
     return [out]

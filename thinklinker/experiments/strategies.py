@@ -321,15 +321,18 @@ def strategy_unit(seed: int, strategy: str, name: str, opts: dict | None = None,
                   stage1_kw: dict | None = None, keep_scores: bool = False, preset='demo', data='synthmel',
                   clip_weights=None, out_dir=None, threads=1, overrides=None, **tags) -> list[dict]:
     """`make_strategy(strategy, **opts).run(exp, stage1, seed, **run_kw)` on the cached stage 1 of `seed` of experiment
-    `name`: `[{**tags, 'seed', 'strategy', 'label', 'defined', 'test', 'llm', 'seconds', 'extra', 'stage1'}]`
+    `name`: `[{**tags, 'seed', 'strategy', 'label', 'defined', 'test', 'llm', 'seconds', 'extra', 'stage1', 'ranks'}]`
+    ('ranks': per-mention test ranks, method '', see `runs.unit_ranks`)
     (+ 'test_scores')."""
     from thinklinker.experiments.runs import unit_experiment, run_pipeline
     exp = unit_experiment(name, seed, preset, data, clip_weights, out_dir, threads, overrides)
     s1 = run_pipeline(exp, seed, stage1_kw=stage1_kw, stage2=False).stage1
     st = make_strategy(strategy, **(opts or {}))
     r = st.run(exp, s1, seed, **(run_kw or {}))
+    from thinklinker.eval.paired import rank_rows
     out = {**tags, 'seed': seed, 'strategy': strategy, 'label': st.label, 'defined': list(r.defined), 'test': r.test,
-           'llm': r.llm, 'seconds': r.seconds, 'extra': r.extra, 'stage1': s1.test}
+           'llm': r.llm, 'seconds': r.seconds, 'extra': r.extra, 'stage1': s1.test,
+           'ranks': rank_rows(r.test_scores, s1.cands['test'], '', seed, exp.protocol)}
     if keep_scores: out['test_scores'] = r.test_scores
     return [out]
 
