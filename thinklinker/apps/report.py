@@ -57,12 +57,20 @@ def md_to_html(text: str) -> str:
 # %% ../../nbs/api/15_apps.report.ipynb #rp012
 SKIP_DIRS = ('cache', 'data', 'browser', '_smoke')
 
+def _has_results(d: Path, loose: bool) -> bool:
+    return (d / 'results.csv').exists() or (loose and any(p.suffix in ('.md', '.png') for p in d.iterdir()))
+
 def find_experiments(outputs=None, skip=SKIP_DIRS) -> list[Path]:
-    "Experiment folders under `outputs` (default: the outputs folder): those holding results.csv, a .md or a .png; `skip` names left out."
+    """Experiment folders under `outputs` (default: the outputs folder): folders holding results.csv, a .md or a .png, and
+    one level deeper those holding results.csv (e.g. `outputs/wikimel/main_results/`, a papermill `out_dir`); `skip`: names left out."""
     outputs = Path(outputs) if outputs is not None else outputs_dir()
     if not outputs.is_dir(): raise FileNotFoundError(f'no outputs folder {outputs}')
-    return sorted(d for d in outputs.iterdir() if d.is_dir() and d.name not in skip and not d.name.startswith('.')
-                  and any((d / 'results.csv').exists() or p.suffix in ('.md', '.png') for p in d.iterdir()))
+    ok = lambda d: d.is_dir() and d.name not in skip and not d.name.startswith('.')
+    found = []
+    for d in sorted(filter(ok, outputs.iterdir())):
+        if _has_results(d, True): found.append(d)
+        found += [e for e in sorted(filter(ok, d.iterdir())) if _has_results(e, False)]
+    return found
 
 # %% ../../nbs/api/15_apps.report.ipynb #rp014
 PROVENANCE = ['commit', 'preset', 'dataset', 'dataset_fingerprint', 'encoder', 'llm', 'protocol', 'seed', 'date']
@@ -78,9 +86,9 @@ def read_results(d: Path) -> pd.DataFrame | None:
 
 def wall_time(d: Path) -> float | None:
     "Seconds of the experiment's last run: papermill's duration in `d/<name>.ipynb`, else a results.csv wall-time column."
-    nb = Path(d) / f'{Path(d).name}.ipynb'
-    try: return float(json.loads(nb.read_text())['metadata']['papermill']['duration'])
-    except Exception: pass
+    for nb in (Path(d) / f'{Path(d).name}.ipynb', Path(d).parent / f'{Path(d).name}.ipynb'):   # thinklinker run; papermill with out_dir
+        try: return float(json.loads(nb.read_text())['metadata']['papermill']['duration'])
+        except Exception: pass
     try:
         df = read_results(d)
         col = next((c for c in df.columns if re.search(r'wall|elapsed', c, re.I)), None) if df is not None else None
@@ -172,10 +180,10 @@ def png_data_uri(p: Path) -> str:
 
 def _anchor(name: str) -> str: return 'exp-' + re.sub(r'[^A-Za-z0-9_-]', '-', name)
 
-def experiment_section(d, **kw) -> str:
-    "One experiment folder `d` as an HTML <section>: provenance box, markdown tables, paper's reported rows, paired comparisons, figures. Problems with one file become a visible note naming it."
-    d = Path(d)
-    parts = [f'<section id="{_anchor(d.name)}"><h2>{_esc(d.name)}</h2>']
+def experiment_section(d, name: str | None = None, **kw) -> str:
+    "One experiment folder `d` (titled `name`, default its folder name) as an HTML <section>: provenance box, markdown tables, paper's reported rows, paired comparisons, figures. Problems with one file become a visible note naming it."
+    d = Path(d); name = name or d.name
+    parts = [f'<section id="{_anchor(name)}"><h2>{_esc(name)}</h2>']
     try: df = read_results(d)
     except ValueError as e: df = None; parts.append(_note(str(e)))
     if df is None and not (d / 'results.csv').exists(): parts.append(_note(f'no results.csv in {d}'))
@@ -221,12 +229,13 @@ def report_html(outputs=None, skip=SKIP_DIRS, **kw) -> str:
     outputs = Path(outputs) if outputs is not None else outputs_dir()
     exps = find_experiments(outputs, skip)
     mi = machine_info()
-    toc = ''.join(f'<li><a href="#{_anchor(d.name)}">{_esc(d.name)}</a>'
-                  + (f' <span class="small">({w:.0f} s)</span>' if (w := wall_time(d)) is not None else '') + '</li>' for d in exps)
+    names = [d.relative_to(outputs).as_posix() for d in exps]
+    toc = ''.join(f'<li><a href="#{_anchor(n)}">{_esc(n)}</a>'
+                  + (f' <span class="small">({w:.0f} s)</span>' if (w := wall_time(d)) is not None else '') + '</li>' for n, d in zip(names, exps))
     body = [f'<h1>ThinkLinker report</h1><p class="small">generated {_dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")} '
             f'from {_esc(outputs)}; commit {_esc(git_commit())}; machine: {_esc(", ".join(f"{k}={v}" for k, v in mi.items()))}</p>',
             calibration_box(outputs), f'<h2>Contents</h2><ul>{toc or "<li>no experiments found</li>"}</ul>']
-    body += [experiment_section(d, **kw) for d in exps]
+    body += [experiment_section(d, n, **kw) for n, d in zip(names, exps)]
     return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>ThinkLinker report</title>'
             f'<style>{CSS}</style></head><body>' + '\n'.join(body) + '</body></html>')
 
