@@ -107,7 +107,7 @@ def _prov_html(d: Path, df) -> str:
     rows.append(('wall time', f'{wt:.0f} s' if wt is not None else 'not recorded'))
     if df is not None:
         for k, v in provenance(df).items():
-            rows.append((k, ', '.join(v[:12]) + (f' … ({len(v)} values)' if len(v) > 12 else '')))
+            if v: rows.append((k, ', '.join(v[:12]) + (f' … ({len(v)} values)' if len(v) > 12 else '')))   # empty columns left out
         if 'date' not in df: rows.append(('date (results.csv written)', _dt.datetime.fromtimestamp((Path(d) / 'results.csv').stat().st_mtime).strftime('%Y-%m-%d %H:%M')))
     return '<table class="prov">' + ''.join(f'<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>' for k, v in rows) + '</table>'
 
