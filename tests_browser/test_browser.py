@@ -247,3 +247,64 @@ def test_case_study_browser(lab, driver, shots):
     assert not _widget_errors(d), _widget_errors(d)
     assert not _console_errors(d), _console_errors(d)
     print(f'case browser: {s0!r} -> {status()!r}; line height {lh} px; columns at {x_before}; screenshot {p}')
+
+
+def _report_outputs(root: Path) -> Path:
+    "A constructed outputs folder: two experiments (meta columns, an md table, a PNG, ranks.csv; one with paired.csv) and a calibration run."
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt, pandas as pd, torch
+    from thinklinker.data.candidates import Candidates
+    from thinklinker.eval.paired import rank_rows, compare_table
+    from thinklinker.experiments.core import md_table
+    N = 40
+    cands = Candidates(torch.arange(5).repeat(N, 1), torch.ones(N, 5, dtype=torch.bool), torch.zeros(N, dtype=torch.long),
+                       [f'm{i}' for i in range(N)], [['t']] * N)
+    for name, ds, methods in [('exp_a', 'synthmel', ['ThinkLinker', '<i>x</i>', 'other']), ('exp_b', 'wikimel', ['full', 'no_text'])]:
+        d = root / name; d.mkdir(parents=True)
+        res = pd.DataFrame([{'method': m, 'seed': s, 'H@1': 50.0 + s, 'dataset': ds, 'preset': 'demo', 'commit': 'abc1234',
+                             'machine_cpu': 'TestCPU'} for m in methods for s in (0, 1)])
+        res.to_csv(d / 'results.csv', index=False)
+        (d / 'results.md').write_text(f'# {name}\n\n' + md_table(res.groupby('method')[['H@1']].mean()))
+        fig, ax = plt.subplots(figsize=(4, 2)); ax.bar(methods, [1, 2, 3][:len(methods)]); fig.savefig(d / 'fig.png', dpi=60); plt.close(fig)
+        rk = []
+        for i, m in enumerate(methods):
+            for s in (0, 1):
+                sc = torch.zeros(N, 5); sc[:N - 4 * i, 0] = 1; sc[N - 4 * i:, 1] = 1
+                rk.append(rank_rows(sc, cands, m, s, 'p'))
+        ranks = pd.concat(rk, ignore_index=True); ranks.to_csv(d / 'ranks.csv', index=False)
+        if name == 'exp_a': compare_table(ranks, methods[0], n_boot=200, n_perm=200).to_csv(d / 'paired.csv', index=False)
+    (root / 'calibration').mkdir()
+    val = {'text_only': 95, 'image_only': 20, 'stage1': 80, 'zero_shot': 10, 'stage2_k0': 80, 'stage2_k0.8': 85, 'stage2_k1': 90}
+    pd.DataFrame([{'method': m, 'seed': 0, 'tag': t, 'H@1': float(v)} for m, v in val.items()
+                  for t in ('all', 'text_cue', 'image_global', 'image_local', 'conjunction', 'weak_context')]
+                 ).to_csv(root / 'calibration' / 'results.csv', index=False)
+    return root
+
+
+def test_report(driver, shots):
+    """`thinklinker report` in the browser: the page, opened as file:// (no server), logs no SEVERE console entry and
+    every figure is decoded (complete, naturalWidth > 0). THINKLINKER_BROWSER_REPORT: check that HTML file instead of
+    a report of a constructed outputs folder."""
+    from selenium.webdriver.common.by import By
+    given = os.environ.get('THINKLINKER_BROWSER_REPORT')
+    if given: path = Path(given).resolve()
+    else:
+        from thinklinker.apps.report import write_report
+        tmp = Path(tempfile.mkdtemp(prefix='thinklinker-report-'))
+        path = write_report(_report_outputs(tmp / 'outputs'), tmp / 'report.html')
+    driver.get(path.as_uri())
+    _wait(driver, lambda x: x.execute_script('return document.readyState') == 'complete', 60)
+    imgs = driver.find_elements(By.TAG_NAME, 'img')
+    assert imgs or given, 'the report has no figure'
+    bad = [i.get_attribute('alt') for i in imgs if not driver.execute_script(
+        'return arguments[0].complete && arguments[0].naturalWidth > 0', i)]
+    assert not bad, f'figures not shown: {bad}'
+    severe = [e['message'] for e in driver.get_log('browser') if e['level'] == 'SEVERE']
+    assert not severe, severe
+    assert (driver.find_elements(By.CSS_SELECTOR, 'section h2') or given) and 'Benchmark controls' in driver.page_source
+    if not given: assert driver.find_elements(By.CSS_SELECTOR, 'tr.sig') and '&lt;i&gt;x&lt;/i&gt;' in driver.page_source
+    p = shots / (f'report-{path.stem}.png' if given else 'report.png')
+    h = driver.execute_script('return document.documentElement.scrollHeight')
+    driver.set_window_size(1500, min(int(h) + 100, 6000))          # the whole page (up to 6000 px) in one screenshot
+    driver.save_screenshot(str(p))
+    print(f'report {path} ({path.stat().st_size / 1024:.0f} KiB): {len(imgs)} figures shown, no SEVERE console entry; screenshot {p}')

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse, sys, time
 from pathlib import Path
-from ..config import outputs_dir, project_root, STATUS_ENV
+from ..config import outputs_dir, project_root, STATUS_ENV, preset_name
 
 # %% auto #0
 __all__ = ['DEMO_NOTEBOOKS', 'DEMO_PARAMS', 'DOC_NOTEBOOKS', 'EXPERIMENTS', 'notebook_parameters', 'parse_params', 'run_notebook',
@@ -101,11 +101,27 @@ def _run_all(names, params, defaults: dict | None = None):
         print(f"  {d}/: {', '.join(files[:8])}{' ...' if len(files) > 8 else ''}")
 
 # %% ../../nbs/api/90_apps.cli.ipynb #c006s5
+def _report(outputs=None, out=None) -> Path:
+    "Write the HTML report of `outputs` (`thinklinker.apps.report.write_report`) and print its path and size."
+    from thinklinker.apps.report import write_report
+    p = write_report(outputs, out)
+    print(f"report: {p} ({p.stat().st_size / 1024:.0f} KiB); open it in a browser (file://, no server needed)", flush=True)
+    return p
+
+def _smoke_run(params) -> bool:
+    "Whether a run writes under outputs/_smoke/: the smoke preset from $THINKLINKER_PRESET (or nbdev_test) or `-p preset smoke`."
+    req = dict(params or []).get('preset')
+    return preset_name(req.strip('\'"') if req else None) == 'smoke'
+
 def _cmd_demo(args):
     short = not (args.notebooks or args.all)          # the default demo: its notebooks with DEMO_PARAMS
     _run_all(args.notebooks or (EXPERIMENTS if args.all else DEMO_NOTEBOOKS), args.param, DEMO_PARAMS if short else None)
+    _report(outputs_dir('_smoke') if _smoke_run(args.param) else None)   # a smoke demo's report covers outputs/_smoke/
 
 def _cmd_run(args): _run_all([args.experiment], args.param)
+
+def _cmd_report(args):
+    _report(args.outputs or (outputs_dir('_smoke') if args.smoke else None), args.out)
 
 # %% ../../nbs/api/90_apps.cli.ipynb #c010
 def _cmd_data_synth(args):
@@ -226,6 +242,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="notebook parameter, as papermill's -p (repeatable), e.g. -p seeds '[0, 1, 2]'")
     d.set_defaults(func=_cmd_demo)
     r.set_defaults(func=_cmd_run)
+    rp = sub.add_parser('report', help='write one self-contained HTML page of every experiment in outputs/ (outputs/report.html)')
+    rp.add_argument('--outputs', default=None, help='the outputs folder to report on (default: the outputs folder)')
+    rp.add_argument('--out', default=None, help='the HTML file to write (default: <outputs>/report.html)')
+    rp.add_argument('--smoke', action='store_true', help='report on the smoke runs (outputs/_smoke/)')
+    rp.set_defaults(func=_cmd_report)
     _add_data_parser(sub)
     _add_link_parser(sub)
     sub.add_parser('bench', add_help=False,
