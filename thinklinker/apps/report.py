@@ -67,7 +67,7 @@ def find_experiments(outputs=None, skip=SKIP_DIRS) -> list[Path]:
     if not outputs.is_dir(): raise FileNotFoundError(f'no outputs folder {outputs}')
     ok = lambda d: d.is_dir() and d.name not in skip and not d.name.startswith('.')
     found = []
-    for d in sorted(filter(ok, outputs.iterdir())):
+    for d in sorted(filter(ok, outputs.iterdir()), key=lambda d: (d.name != 'main_results', d.name)):   # Table 1 first
         if _has_results(d, True): found.append(d)
         found += [e for e in sorted(filter(ok, d.iterdir())) if _has_results(e, False)]
     return found
