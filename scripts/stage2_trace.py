@@ -167,6 +167,11 @@ def run_trace(args) -> dict:
     T.json('dataset (mention ids, gold, text per split; KB qids)',
            {'kb': [(e.qid, e.name, e.desc) for e in ds.kb],
             **{s: [(m.id, m.gold, m.mention, m.sentence) for m in ms] for s, ms in ds.splits.items()}})
+    from thinklinker.model.features import corpus_fingerprint
+    T.json('dataset images (file bytes)', {w: corpus_fingerprint(None, [x.image for x in xs])
+                                           for w, xs in [('kb', ds.kb), *sorted(ds.splits.items())]})
+    kj = Path(ds.root) / 'knowledge.json'     # the simulated LLM's world: only stage 2 reads it
+    T.json('knowledge.json (the simulated LLM\'s facts)', json.loads(kj.read_text()) if kj.exists() else None)
     T.tensors('encoder weights', enc.state_dict())
     setup = time.time() - t0
     base = MatcherConfig(text_dim=enc.text_dim, image_dim=enc.image_dim, d=P.d, rank=P.rank)
