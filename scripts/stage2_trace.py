@@ -102,14 +102,15 @@ def trace_pipeline(T: Trace, exp, seed: int, label: str, cfg, stage2_kw: dict, r
         T.tensors(f'{p}candidates {sp}', {'cand': c.cand, 'mask': c.mask, 'gold': c.gold})
     R = len({x['round'] for x in run.records}) if run.records else 0
     rk = stage1_rankings(s1, exp.ds)
-    T.json(f'{p}stage-1 top-{R} lists handed to the dialogue', {m: v[:R] for m, v in sorted(rk.items())})
+    T.json(f'{p}stage-1 top-{R} lists handed to the dialogue', {m: v[:R] for m, v in sorted(rk.items())}, keep=True)
     T.json(f'{p}full stage-1 rankings', {m: v for m, v in sorted(rk.items())})
     recs = [{k: x[k] for k in ('mention_id', 'round', 'candidate')} for x in run.records]
     T.json(f'{p}dialogue (mention, round, candidate)', recs)
     T.json(f'{p}dialogue questions', [x['question'] for x in run.records])
-    T.json(f'{p}dialogue answers', [x['answer'] for x in run.records])
+    T.json(f'{p}dialogue answers', {f"{x['mention_id']}|{x['round']}": x['answer'] for x in run.records}, keep=True)
     T.json(f'{p}dialogue flags', [x['flags'] for x in run.records])
-    T.values(f'{p}dialogue stats', {k: v for k, v in run.stats.items() if k not in ('calls', 'cache_hits')})
+    T.values(f'{p}dialogue stats', {k: v for k, v in run.stats.items()
+                                     if k not in ('calls', 'cache_hits', 'calls_per_mention')})   # not cache accounting
     fmt = stage2_kw.get('answer_format', 'answer')
     mentions = {m.id: m for s in ('train', 'dev', 'test') for m in exp.ds.splits[s]}
     for sp in ('train', 'dev', 'test'):
@@ -226,7 +227,11 @@ def compare(pa: str, pb: str) -> int:
         detail = ''
         if not same:
             if first is None: first = n
-            if 'values' in a and 'values' in b:
+            if a['kind'] == 'json' and isinstance(a.get('values'), dict) and isinstance(b.get('values'), dict):
+                va, vb = a['values'], b['values']
+                nd = sum(va.get(k) != vb.get(k) for k in set(va) | set(vb))
+                detail = f'{nd} of {len(set(va) | set(vb))} entries differ'
+            elif 'values' in a and 'values' in b:
                 md = _maxdiff(a['values'], b['values'])
                 nd = _n_diff(a['values'], b['values'])
                 detail = f'max abs diff {md!r}' if md is not None else 'values differ in shape'
