@@ -90,7 +90,11 @@ def predict_scores(model, src: FeatureSource, split: str, cands: Candidates, bat
         return pair_model_scores(model, src, split, cands, key)
     if cands.whole_kb and getattr(src, 'ds', None) is not None and not src.finetune:   # one KB embedding (06b_eval.index)
         from thinklinker.eval.index import whole_kb_scores
-        return whole_kb_scores(model, src, split, answers=answers, key=key)
+        sc = whole_kb_scores(model, src, split, answers=answers, key=key)   # every mention of the split, in split order
+        if len(cands.gold) != sc.shape[0]:      # `cands` holds some of them (`Candidates.subset`): their rows, in its order
+            row = {m.id: i for i, m in enumerate(src.ds.splits[split])}
+            sc = sc[torch.as_tensor([row[i] for i in cands.mention_ids], dtype=torch.long)]
+        return sc
     was = model.training
     model.eval()
     enc_was = src.encoder.training
