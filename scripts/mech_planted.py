@@ -106,6 +106,12 @@ def build(rule, n_train, a, seed):
     w = dict(kb=kb, u=u, v=v, col=col, G=G, C=C, base_l=base_l, base_g=base_g)
     gen = torch.Generator().manual_seed(20_000 + seed)
     sets = {s: make_mentions(w, m, rule, a, gen) for s, m in (('train', n_train), ('dev', a.n_dev), ('test', a.n_test))}
+    if a.offset:   # anisotropy: one shared direction per modality added to every token / patch / global, as in CLIP
+        mt = F.normalize(torch.randn(D, generator=g), dim=-1) * a.offset * math.sqrt(D)
+        mv = F.normalize(torch.randn(D, generator=g), dim=-1) * a.offset * math.sqrt(D)
+        for f in [kb] + [s_[0] for s_ in sets.values()]:
+            for k, mu in (('text_local', mt), ('text_global', mt), ('image_local', mv), ('image_global', mv)):
+                f[k] = f[k] + mu
     return w, sets
 
 
@@ -209,6 +215,7 @@ def main(argv=None):
     p.add_argument('--tg', type=float, default=0.0, help='colour on the mention text global (x u_c)')
     p.add_argument('--ig', type=float, default=2 / 64, help='colour on image globals (x v_c)')
     p.add_argument('--noise', type=float, default=0.5, help='local rule: mention = group + noise x N(0,1)')
+    p.add_argument('--offset', type=float, default=0.0, help='shared mean direction (x a token norm) on every feature')
     p.add_argument('--n_dev', type=int, default=300)
     p.add_argument('--n_test', type=int, default=1000)
     p.add_argument('--epochs', type=int, default=None, help='None: the demo preset (10)')
