@@ -213,7 +213,23 @@ def calibration_box(outputs) -> str:
     rows = ''.join(f'<tr class="{"held" if h else "missed"}"><td>{_esc(c)}</td><td>{_fmt(m, "{:.2f}")}</td><td>{"held" if h else "missed"}</td></tr>'
                    for c, m, h in zip(t.index, t['measured'], t['holds'].astype(bool)))
     return (head + f'<p><b>{held} held</b>, <b>{len(t) - held} missed</b> of {len(t)} targets ({_esc(p)})</p>'
-            '<table><thead><tr><th>target</th><th>measured</th><th></th></tr></thead><tbody>' + rows + '</tbody></table></div>')
+            '<table><thead><tr><th>target</th><th>measured</th><th></th></tr></thead><tbody>' + rows + '</tbody></table>'
+            + _mechanism_rows(pd.read_csv(p)) + '</div>')
+
+def _mechanism_rows(df) -> str:
+    "The mechanism checks (`experiments.calibration.mechanism_checks`) as a coloured table, or a note when the run has no ablations."
+    from thinklinker.experiments.calibration import MECHANISMS, mechanism_checks
+    if not set(MECHANISMS) <= set(df['method']):
+        return _note('this calibration run has no mechanism ablations (wo_local, wo_cross_modal): re-run calibration')
+    m = mechanism_checks(df)
+    held = int(m['holds'].sum())
+    rows = ''.join(f'<tr class="{"held" if r["holds"] else "missed"}"><td>{_esc(r["ablation"])}</td><td>{_esc(r["subset"])}</td>'
+                   f'<td>{_esc(r["compared"])}</td><td>{_fmt(r["gap"], "{:+.1f}")}</td><td>{_fmt(r["seed std"], "{:.1f}")}</td>'
+                   f'<td>{_esc(r["target"])}</td><td>{"held" if r["holds"] else "missed"}</td></tr>' for r in m.to_dict('records'))
+    return (f'<h3>Mechanism checks</h3><p><b>{held} held</b>, <b>{len(m) - held} missed</b> of {len(m)} (stage 1 with '
+            'and without each mechanism on its control subset and on text_cue)</p><table><thead><tr><th>ablation</th>'
+            '<th>subset</th><th>compared</th><th>gap (H@1)</th><th>seed std</th><th>target</th><th></th></tr></thead>'
+            '<tbody>' + rows + '</tbody></table>')
 
 # %% ../../nbs/api/15_apps.report.ipynb #rp024
 CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}

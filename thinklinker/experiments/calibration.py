@@ -9,14 +9,21 @@ import torch, pandas as pd
 from .cache import cached_stage1
 
 # %% auto #0
-__all__ = ['METHODS', 'LLM_SETTINGS', 'COLUMNS', 'CAL_PARTS', 'metric_rows', 'calibration_units', 'calibration_seed',
-           'check_targets']
+__all__ = ['METHODS', 'LLM_SETTINGS', 'COLUMNS', 'MECHANISMS', 'NEGATIVE_CONTROL', 'ABLATED', 'CAL_PARTS', 'metric_rows',
+           'calibration_units', 'calibration_seed', 'check_targets', 'mechanism_checks']
 
 # %% ../../nbs/api/12b_experiments.calibration.ipynb #c005
-METHODS = ['tfidf', 'pixels', 'zero_shot', 'text_only', 'image_only', 'stage1', 'stage2_k0', 'stage2_k0.8', 'stage2_k1']
+METHODS = ['tfidf', 'pixels', 'zero_shot', 'text_only', 'image_only', 'stage1', 'wo_local', 'wo_cross_modal', 'stage2_k0',
+           'stage2_k0.8', 'stage2_k1']
 LLM_SETTINGS = {'stage2_k0': (0.0, 0.0), 'stage2_k0.8': (0.8, 0.1),
                 'stage2_k1': (1.0, 0.0)}   # (knowledge, hallucination)
 COLUMNS = ['method', 'tag', 'seed', 'n', 'H@1', 'MRR']
+# the stage-1 mechanisms of Table 2 that SynthMEL has a control subset for: method -> (ablation, control cue tag)
+MECHANISMS = {'wo_local': ('w/o local', 'image_local'), 'wo_cross_modal': ('w/o cross-modal', 'conjunction')}
+NEGATIVE_CONTROL = 'text_cue'   # resolved by the sentence alone: neither ablation may cost much there
+# the matchers trained from `base.ablate(...)`: the single-modality ones and the mechanism ablations
+ABLATED = {'text_only': 'w/o image', 'image_only': 'w/o text', **{m: a for m, (a, _) in MECHANISMS.items()}}
+
 
 # %% ../../nbs/api/12b_experiments.calibration.ipynb #c007
 def metric_rows(method: str, seed: int, res: dict, n_all: int) -> list[dict]:
@@ -30,17 +37,18 @@ def _jitter(s: torch.Tensor, seed: int) -> torch.Tensor:
     return s + 1e-6 * torch.rand(s.shape, generator=g)
 
 # the parts of one seed: 'stages' (stage 1, and the model-free baselines and zero-shot on its candidates), one part per
-# stage-2 setting (stage 1 from the cache, the dialogue, stage 2) and the two single-modality matchers
-CAL_PARTS = ('stages', *LLM_SETTINGS, 'text_only', 'image_only')
+# stage-2 setting (stage 1 from the cache, the dialogue, stage 2), the two single-modality matchers and the mechanism
+# ablations (each a stage-1 matcher at the same epochs as the full one)
+CAL_PARTS = ('stages', *LLM_SETTINGS, *ABLATED)
 
 # %% ../../nbs/api/12b_experiments.calibration.ipynb #c010s1
 def calibration_units(seeds) -> list[dict]:
     """(seed, part) units of `calibration_seed` for `parallel_units`: every seed's stage 1 first, then the stage-2 parts
     seed by seed (a seed's stage 1 is in the cache before they start, on two or more workers), then the single-modality
-    matchers. Finer units than one per seed keep every core busy to the end."""
+    matchers and the mechanism ablations. Finer units than one per seed keep every core busy to the end."""
     return ([{'seed': s, 'part': 'stages'} for s in seeds] + [{'seed': s,
                                                                'part': p} for s in seeds for p in LLM_SETTINGS]
-            + [{'seed': s, 'part': p} for p in ('text_only', 'image_only') for s in seeds])
+            + [{'seed': s, 'part': p} for p in ABLATED for s in seeds])
 
 # %% ../../nbs/api/12b_experiments.calibration.ipynb #c010s2
 def calibration_seed(seed: int, part: str = 'all', preset: str = 'demo', data: str = 'synthmel', clip_weights=None,
@@ -65,7 +73,7 @@ def calibration_seed(seed: int, part: str = 'all', preset: str = 'demo', data: s
         rows.extend(dict(r, seconds=round(time.time() - t,
                                           1)) for r in metric_rows(method, seed, res, len(ds.splits['test'])))
         if with_ranks: ranks.append(rank_rows(sc, cands, method, seed, exp.protocol))
-    for name, abl in (('text_only', 'w/o image'), ('image_only', 'w/o text')):
+    for name, abl in ABLATED.items():
         if part not in ('all', name): continue
         t = time.time()
         r1 = cached_stage1(exp, base.ablate(abl), seed=seed, progress=progress, desc=name)
@@ -124,3 +132,23 @@ def check_targets(df: pd.DataFrame) -> pd.DataFrame:
     M = df.pivot_table(index='method', columns='tag', values='H@1', aggfunc='mean')
     S = df.pivot_table(index='method', columns='tag', values='H@1', aggfunc=lambda x: x.std(ddof=0))
     return pd.DataFrame(_targets(M, S), columns=['check', 'measured', 'holds']).set_index('check')
+
+# %% ../../nbs/api/12b_experiments.calibration.ipynb #c018s1
+def mechanism_checks(df: pd.DataFrame) -> pd.DataFrame:
+    """The mechanism checks on results `df` (columns `COLUMNS`, methods `stage1`, `zero_shot` and those of
+    `MECHANISMS`): one row per check with the subset, the two rows compared (means over seeds), their gap, the larger
+    seed standard deviation, the target and whether it holds."""
+    M = df.pivot_table(index='method', columns='tag', values='H@1', aggfunc='mean')
+    S = df.pivot_table(index='method', columns='tag', values='H@1', aggfunc=lambda x: x.std(ddof=0))
+    out = []
+    def row(mech, tag, other, target, ok):
+        full, o = _m(M, 'stage1', tag), _m(M, other, tag)
+        sd = max(_m(S, 'stage1', tag), _m(S, other, tag) if other != 'zero_shot' else 0.0)
+        gap = full - o
+        out.append({'ablation': mech, 'subset': tag, 'compared': f'stage1 vs {other}', 'stage1': full, 'other': o,
+                    'gap': gap, 'seed std': sd, 'target': target, 'holds': bool(ok(gap, sd))})
+    for method, (abl, tag) in MECHANISMS.items():
+        row(abl, tag, method, 'gap >= 10 and >= 3 x seed std', lambda g, s: g >= 10 and g >= 3 * s)
+        row(abl, tag, 'zero_shot', 'gap >= 10 and >= 3 x seed std', lambda g, s: g >= 10 and g >= 3 * s)
+        row(abl, NEGATIVE_CONTROL, method, 'gap <= 3 (negative control)', lambda g, s: g <= 3)
+    return pd.DataFrame(out)
