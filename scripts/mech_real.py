@@ -12,6 +12,10 @@ import argparse, json, time
 from dataclasses import replace
 import torch
 
+def h1(res: dict) -> dict:
+    "Test H@1 per tag ('all' and each cue tag) of a by-tag `evaluate_scores` result, rounded."
+    return {k: round(float(m['H@1']), 1) for k, m in res.items() if isinstance(m, dict) and 'H@1' in m}
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--preset', default='demo')
@@ -21,7 +25,6 @@ def main():
     p.add_argument('--patience', type=int, default=None)
     p.add_argument('--no_plateau', action='store_true')
     p.add_argument('--lr', type=float, default=None)
-    p.add_argument('--data_seed', type=int, default=0)
     p.add_argument('--shares', default=None, help='JSON: CUE_SHARES overrides, e.g. {"image_local": 0.5}')
     p.add_argument('--n_mentions', type=int, default=None)
     p.add_argument('--only_tag', default=None, help='keep only the mentions with this cue tag, in every split')
@@ -38,7 +41,6 @@ def main():
                            overrides={'n_mentions': a.n_mentions} if a.n_mentions else None)
     P = exp.P
     if a.only_tag:
-        from dataclasses import replace as rp
         for k in list(exp.ds.splits): exp.ds.splits[k] = [m for m in exp.ds.splits[k] if a.only_tag in m.tags]
     ov = {}
     if a.epochs: ov['epochs_stage1'] = a.epochs
@@ -54,17 +56,13 @@ def main():
             r = train_stage1(exp.ds, exp.enc, P, base.ablate(v), seed=seed, progress=False, desc=v)
             row = {'variant': v, 'seed': seed, 'shares': a.shares, 'n_mentions': a.n_mentions, 'only_tag': a.only_tag, 'epochs': a.epochs, 'patience': a.patience, 'plateau': not a.no_plateau,
                    'best_epoch': r.fit.best_epoch, 'epochs_run': len(r.fit.history),
-                   's': round(time.time() - t, 1), **{k: round(float(m['H@1']), 1) for k, m in r.test.items()
-                                                        if isinstance(m, dict) and 'H@1' in m}}
-            if 'H@1' in r.test: row['all'] = round(float(r.test['H@1']), 1)
+                   's': round(time.time() - t, 1), **h1(r.test)}
             print(json.dumps(row), flush=True)
             if a.out: open(a.out, 'a').write(json.dumps(row) + '\n')
             if not zs_done:
                 c = r.cands['test']
                 zs = evaluate_scores(zero_shot_scores(r.src, 'test', c), c, by_tag=True)
-                print(json.dumps({'variant': 'zero_shot', **{k: round(float(m['H@1']), 1) for k, m in zs.items()
-                                                             if isinstance(m, dict) and 'H@1' in m},
-                                  **({'all': round(float(zs['H@1']), 1)} if 'H@1' in zs else {})}), flush=True)
+                print(json.dumps({'variant': 'zero_shot', **h1(zs)}), flush=True)
                 zs_done = True
 
 if __name__ == '__main__': main()

@@ -207,14 +207,18 @@ def calibration_box(outputs) -> str:
     p = Path(outputs) / 'calibration' / 'results.csv'
     head = '<div class="box controls"><h2>Benchmark controls</h2>'
     if not p.exists(): return head + _note(f'no calibration run ({p} absent): run `thinklinker run calibration`') + '</div>'
-    try: t = check_targets(pd.read_csv(p))
+    try: df = pd.read_csv(p); t = check_targets(df)
     except Exception as e: return head + _note(f'{p}: cannot evaluate the targets ({type(e).__name__}: {e})') + '</div>'
     held = int(t['holds'].astype(bool).sum())
-    rows = ''.join(f'<tr class="{"held" if h else "missed"}"><td>{_esc(c)}</td><td>{_fmt(m, "{:.2f}")}</td><td>{"held" if h else "missed"}</td></tr>'
-                   for c, m, h in zip(t.index, t['measured'], t['holds'].astype(bool)))
+    rows = ''.join(_held_row([_esc(c), _fmt(m, "{:.2f}")], h) for c, m, h in zip(t.index, t['measured'], t['holds'].astype(bool)))
     return (head + f'<p><b>{held} held</b>, <b>{len(t) - held} missed</b> of {len(t)} targets ({_esc(p)})</p>'
             '<table><thead><tr><th>target</th><th>measured</th><th></th></tr></thead><tbody>' + rows + '</tbody></table>'
-            + _mechanism_rows(pd.read_csv(p)) + '</div>')
+            + _mechanism_rows(df) + '</div>')
+
+def _held_row(cells: list[str], holds: bool) -> str:
+    "One table row of (already escaped) `cells`, green when the check `holds`, red when not, with the word at the end."
+    word = 'held' if holds else 'missed'
+    return f'<tr class="{word}">' + ''.join(f'<td>{c}</td>' for c in cells) + f'<td>{word}</td></tr>'
 
 def _mechanism_rows(df) -> str:
     "The mechanism checks (`experiments.calibration.mechanism_checks`) as a coloured table, or a note when the run has no ablations."
@@ -223,9 +227,8 @@ def _mechanism_rows(df) -> str:
         return _note('this calibration run has no mechanism ablations (wo_local, wo_cross_modal): re-run calibration')
     m = mechanism_checks(df)
     held = int(m['holds'].sum())
-    rows = ''.join(f'<tr class="{"held" if r["holds"] else "missed"}"><td>{_esc(r["ablation"])}</td><td>{_esc(r["subset"])}</td>'
-                   f'<td>{_esc(r["compared"])}</td><td>{_fmt(r["gap"], "{:+.1f}")}</td><td>{_fmt(r["seed std"], "{:.1f}")}</td>'
-                   f'<td>{_esc(r["target"])}</td><td>{"held" if r["holds"] else "missed"}</td></tr>' for r in m.to_dict('records'))
+    rows = ''.join(_held_row([_esc(r['ablation']), _esc(r['subset']), _esc(r['compared']), _fmt(r['gap'], '{:+.1f}'),
+                              _fmt(r['seed std'], '{:.1f}'), _esc(r['target'])], r['holds']) for r in m.to_dict('records'))
     return (f'<h3>Mechanism checks</h3><p><b>{held} held</b>, <b>{len(m) - held} missed</b> of {len(m)} (stage 1 with '
             'and without each mechanism on its control subset and on text_cue)</p><table><thead><tr><th>ablation</th>'
             '<th>subset</th><th>compared</th><th>gap (H@1)</th><th>seed std</th><th>target</th><th></th></tr></thead>'
