@@ -209,29 +209,35 @@ def calibration_box(outputs) -> str:
     if not p.exists(): return head + _note(f'no calibration run ({p} absent): run `thinklinker run calibration`') + '</div>'
     try: df = pd.read_csv(p); t = check_targets(df)
     except Exception as e: return head + _note(f'{p}: cannot evaluate the targets ({type(e).__name__}: {e})') + '</div>'
+    cp = p.parent / 'controls' / 'results.csv'     # the controls mix's rows (`experiments.calibration.control_seed`)
+    try: controls = pd.read_csv(cp) if cp.exists() else None
+    except Exception as e: return head + _note(f'{cp}: cannot read ({type(e).__name__}: {e})') + '</div>'
     held = int(t['holds'].astype(bool).sum())
     rows = ''.join(_held_row([_esc(c), _fmt(m, "{:.2f}")], h) for c, m, h in zip(t.index, t['measured'], t['holds'].astype(bool)))
     return (head + f'<p><b>{held} held</b>, <b>{len(t) - held} missed</b> of {len(t)} targets ({_esc(p)})</p>'
             '<table><thead><tr><th>target</th><th>measured</th><th></th></tr></thead><tbody>' + rows + '</tbody></table>'
-            + _mechanism_rows(df) + '</div>')
+            + _mechanism_rows(df, controls) + '</div>')
 
 def _held_row(cells: list[str], holds: bool) -> str:
     "One table row of (already escaped) `cells`, green when the check `holds`, red when not, with the word at the end."
     word = 'held' if holds else 'missed'
     return f'<tr class="{word}">' + ''.join(f'<td>{c}</td>' for c in cells) + f'<td>{word}</td></tr>'
 
-def _mechanism_rows(df) -> str:
-    "The mechanism checks (`experiments.calibration.mechanism_checks`) as a coloured table, or a note when the run has no ablations."
+def _mechanism_rows(df, controls=None) -> str:
+    """The mechanism checks (`experiments.calibration.mechanism_checks`) of the calibration table `df` and the controls
+    mix's rows `controls` as a coloured table, or a note when the run has no ablations or no controls."""
     from thinklinker.experiments.calibration import MECHANISMS, mechanism_checks
-    if not set(MECHANISMS) <= set(df['method']):
+    if not {m for m, (*_, d) in MECHANISMS.items() if d == 'benchmark'} <= set(df['method']):
         return _note('this calibration run has no mechanism ablations (wo_local, wo_cross_modal): re-run calibration')
-    m = mechanism_checks(df)
+    if controls is None and any(d == 'controls' for *_, d in MECHANISMS.values()):
+        return _note('this calibration run has no controls-mix results (calibration/controls/results.csv): re-run calibration')
+    m = mechanism_checks(df, controls)
     held = int(m['holds'].sum())
-    rows = ''.join(_held_row([_esc(r['ablation']), _esc(r['subset']), _esc(r['compared']), _fmt(r['gap'], '{:+.1f}'),
+    rows = ''.join(_held_row([_esc(r['ablation']), _esc(r['data']), _esc(r['subset']), _esc(r['compared']), _fmt(r['gap'], '{:+.1f}'),
                               _fmt(r['seed std'], '{:.1f}'), _esc(r['target'])], r['holds']) for r in m.to_dict('records'))
     return (f'<h3>Mechanism checks</h3><p><b>{held} held</b>, <b>{len(m) - held} missed</b> of {len(m)} (stage 1 with '
             'and without each mechanism on its control subset and on text_cue)</p><table><thead><tr><th>ablation</th>'
-            '<th>subset</th><th>compared</th><th>gap (H@1)</th><th>seed std</th><th>target</th><th></th></tr></thead>'
+            '<th>data</th><th>subset</th><th>compared</th><th>gap (H@1)</th><th>seed std</th><th>target</th><th></th></tr></thead>'
             '<tbody>' + rows + '</tbody></table>')
 
 # %% ../../nbs/api/15_apps.report.ipynb #rp024

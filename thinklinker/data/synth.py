@@ -17,8 +17,8 @@ from .melbench import split_groups
 
 # %% auto #0
 __all__ = ['SHAPES', 'COLOURS', 'EMBLEMS', 'REGIONS', 'FIELDS', 'ERAS', 'PATRONS', 'TYPES', 'ATTRIBUTES', 'M1', 'M2', 'M3',
-           'LAYOUT', 'CUE_TAGS', 'CUE_SHARES', 'make_world', 'describe', 'render', 'PlannedMention', 'plan_mentions',
-           'group_candidates', 'knowledge', 'write_synthmel', 'synthmel']
+           'LAYOUT', 'CUE_TAGS', 'CONTROL_TAGS', 'CUE_SHARES', 'CONTROL_SHARES', 'MIXES', 'make_world', 'describe',
+           'render', 'PlannedMention', 'plan_mentions', 'group_candidates', 'knowledge', 'write_synthmel', 'synthmel']
 
 # %% ../../nbs/api/02_data.synth.ipynb #c005
 SHAPES = ['circle', 'square', 'triangle', 'diamond', 'hexagon', 'star', 'cross', 'pentagon']
@@ -39,6 +39,7 @@ M1, M2, M3 = (0, 0, 1, 1), (0, 1, 0, 1), (0, 1, 1, 0)
 LAYOUT = {'shape': M1, 'colour': M2, 'emblem': M3, 'field': M2, 'region': M3, 'era': M1, 'patron': M2}
 CUE_TAGS = ('text_cue', 'image_global', 'image_local', 'conjunction', 'weak_context', 'multi_mention', 'no_image',
             'unrelated_image')
+CONTROL_TAGS = ('local_detail',)   # only in the controls mix (`CONTROL_SHARES`)
 
 # %% ../../nbs/api/02_data.synth.ipynb #c007
 _SYL = ['ta', 'mor', 'ven', 'ka', 'li', 'dor', 'sa', 'rin', 'bel', 'ost', 'ga', 'nel', 'thu', 'mi', 'ar', 'quo', 'ze',
@@ -128,8 +129,9 @@ def _draw_emblem(d, kind, x0, y0, b):
     else: raise ValueError(kind)
 
 # %% ../../nbs/api/02_data.synth.ipynb #c010s3
-def render(size: int, rng, shape=None, colour=None, emblem=None, grey=False, occlude=False, clutter=False, noise=8.0):
-    "A PIL image: `shape` in `colour` (or grey), optional corner `emblem`, jitter, noise; `clutter`: unrelated scene."
+def render(size: int, rng, shape=None, colour=None, emblem=None, grey=False, occlude=False, clutter=False, noise=8.0,
+           swatch=None):
+    "A PIL image: `shape` in `colour` (or grey), optional corner `emblem`, jitter, noise; `clutter`: unrelated scene; `swatch`: a small square of that colour in the top-right corner."
     from PIL import Image, ImageDraw
     S = 2 * size
     im = Image.fromarray(_background(rng, S))
@@ -158,6 +160,10 @@ def render(size: int, rng, shape=None, colour=None, emblem=None, grey=False, occ
         b = S * 0.22; x0 = S - b - S * 0.03 + rng.normal(0, S * 0.008); y0 = S * 0.03 + rng.normal(0, S * 0.008)
         d.rectangle([x0, y0, x0 + b, y0 + b], fill=(250, 250, 250), outline=(60, 60, 60), width=max(1, int(S * 0.01)))
         _draw_emblem(d, emblem, x0, y0, b)
+    if swatch is not None:          # a small detail: 0.16 of the side (3% of the area); no draw without it
+        b = S * 0.16; x0 = S - b - S * 0.04 + rng.normal(0, S * 0.01); y0 = S * 0.04 + rng.normal(0, S * 0.01)
+        col = tuple(int(np.clip(c + rng.integers(-18, 19), 0, 255)) for c in COLOURS[swatch])
+        d.rectangle([x0, y0, x0 + b, y0 + b], fill=col)
     im = im.resize((size, size), Image.LANCZOS)
     a = np.asarray(im).astype(np.float32) + rng.normal(0, noise, (size, size, 3))
     return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
@@ -169,6 +175,11 @@ def _png(im) -> bytes:
 # %% ../../nbs/api/02_data.synth.ipynb #c013
 CUE_SHARES = {'text_cue': 0.18, 'image_global': 0.16, 'image_local': 0.16, 'conjunction': 0.18, 'weak_context': 0.16,
               'multi_mention': 0.10}
+# the controls mix (`synthmel(..., mix='controls')`): a positive control for the local features (`local_detail`), the
+# negative control (`text_cue`) and the weak cross-modal one (`conjunction`); its own dataset, so the benchmark's
+# mix and every number measured on it stay as they are
+CONTROL_SHARES = {'local_detail': 0.6, 'text_cue': 0.2, 'conjunction': 0.2}
+MIXES = {'benchmark': CUE_SHARES, 'controls': CONTROL_SHARES}
 _END = ['opened a new hall by the river', 'was honoured at the spring fair', 'hosted the winter market',
         'signed the harbour charter',
         'lost its old seal in a fire', 'moved to larger rooms', 'took part in the lantern parade', 'welcomed new apprentices']
@@ -196,17 +207,21 @@ def _image_spec(e, how, rng):
     f = e['facts']
     if how == 'global': return dict(shape=f['shape'], colour=f['colour'], occlude=bool(rng.random() < 0.25))
     if how == 'local': return dict(shape=f['shape'], colour=f['colour'], grey=True, emblem=f['emblem'])
+    if how == 'detail': return dict(shape=f['shape'], colour=f['colour'], grey=True, swatch=f['colour'])
     if how == 'grey': return dict(shape=f['shape'], colour=f['colour'], grey=True, occlude=bool(rng.random() < 0.25))
     if how == 'clutter': return dict(clutter=True)
     raise ValueError(how)
 
 # %% ../../nbs/api/02_data.synth.ipynb #c013s3
-def plan_mentions(world: list[dict], n_mentions: int, seed: int = 0) -> list[PlannedMention]:
-    "Plan `n_mentions` mentions over `world` (gold, tags, sentence, image spec), deterministic in `seed`."
+def plan_mentions(world: list[dict], n_mentions: int, seed: int = 0, shares: dict | None = None) -> list[PlannedMention]:
+    "Plan `n_mentions` mentions over `world` (gold, tags, sentence, image spec), deterministic in `seed`; `shares`: the cue mix (default `CUE_SHARES`)."
     rng = np.random.default_rng([seed, 2])
     N = len(world)
-    kinds = list(CUE_SHARES)
-    p = np.array(list(CUE_SHARES.values()))
+    shares = CUE_SHARES if shares is None else shares
+    if not shares or any(k not in CUE_TAGS + CONTROL_TAGS or k in ('no_image', 'unrelated_image') for k in shares):
+        raise ValueError(f"shares must map cue kinds of {CUE_TAGS[:6] + CONTROL_TAGS} to weights, got {shares}")
+    kinds = list(shares)
+    p = np.array(list(shares.values()), dtype=float)
     p = p / p.sum()
     out, rec = [], 0
     while len(out) < n_mentions:
@@ -237,7 +252,7 @@ def plan_mentions(world: list[dict], n_mentions: int, seed: int = 0) -> list[Pla
         elif kind == 'conjunction':
             s = str(rng.choice([f"{n} of {f['region']} {end}.", f"From {f['region']}: {n} {end}."]))
             facts, how = ('region',), 'grey'
-        elif kind in ('image_global', 'image_local'):
+        elif kind in ('image_global', 'image_local', 'local_detail'):
             s = str(rng.choice(_NEUTRAL)).format(n=n, e=end); how = kind.split('_')[1]
         else:  # weak_context
             s = str(rng.choice(_WEAK)).format(n=n); how = 'grey'
@@ -289,14 +304,20 @@ def _as_preset(preset) -> Preset:
     if preset not in PRESETS: raise ValueError(f"Unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
     return PRESETS[preset]
 
+def _mix(mix: str) -> dict:
+    if mix not in MIXES: raise ValueError(f"Unknown SynthMEL mix {mix!r}; choose one of {list(MIXES)}")
+    return MIXES[mix]
+
 # %% ../../nbs/api/02_data.synth.ipynb #c019s2
-def write_synthmel(out, preset='demo', seed: int = 0, overwrite: bool = True, progress: bool = False) -> Path:
-    "Generate SynthMEL for `preset` (name or `Preset`) and `seed` into the folder `out`; returns it."
+def write_synthmel(out, preset='demo', seed: int = 0, overwrite: bool = True, progress: bool = False,
+                   mix: str = 'benchmark') -> Path:
+    "Generate SynthMEL for `preset` (name or `Preset`), `seed` and cue `mix` (`MIXES`) into the folder `out`; returns it."
     p = _as_preset(preset)
+    shares = _mix(mix)
     S = p.image_size
     if overwrite: guard_replace(out, 'synthmel.stamp')
     world = make_world(p.n_entities, seed)
-    plan = plan_mentions(world, p.n_mentions, seed)
+    plan = plan_mentions(world, p.n_mentions, seed, shares)
     pools = group_candidates(world, p.n_candidates, seed)
     # images are rendered lazily while the folder is written (constant memory at any size), each
     # from its own generator, so the bytes do not depend on the order of writing
@@ -324,23 +345,26 @@ def write_synthmel(out, preset='demo', seed: int = 0, overwrite: bool = True, pr
                                                   answer=world[m.gold]['qid'], candidates=cands, tags=list(m.tags)))
     splits = split_groups([recs[k] for k in sorted(recs)], seed=seed)
     files['knowledge.json'] = (json.dumps(knowledge(world, plan, seed), ensure_ascii=False, indent=1) + '\n').encode()
-    files['synthmel.stamp'] = _stamp(p, seed).encode()
-    files['README.md'] = (f"SynthMEL (synthetic benchmark of the ThinkLinker workbench), preset {p.name}, seed {seed}: "
+    files['synthmel.stamp'] = _stamp(p, seed, mix).encode()
+    files['README.md'] = (f"SynthMEL (synthetic benchmark of the ThinkLinker workbench), preset {p.name}, seed {seed}"
+                          f"{'' if mix == 'benchmark' else ', ' + mix + ' mix'}: "
                           f"{len(world)} entities, {len(plan)} mentions, images {S} px.\n").encode()
     return write_records(out, 'synthmel', ents, splits, overwrite=overwrite, files=files, progress=progress)
 
 # %% ../../nbs/api/02_data.synth.ipynb #c019s3
-def _stamp(p: Preset, seed: int) -> str:
-    "What a cached SynthMEL folder was made from: preset, seed and the generator's source."
+def _stamp(p: Preset, seed: int, mix: str = 'benchmark') -> str:
+    "What a cached SynthMEL folder was made from: preset, seed, cue mix and the generator's source."
     import thinklinker.data.synth as m
-    return json.dumps({'preset': p.to_dict(), 'seed': seed,
+    return json.dumps({'preset': p.to_dict(), 'seed': seed, **({} if mix == 'benchmark' else {'mix': mix}),
                        'generator': hashlib.sha256(Path(m.__file__).read_bytes()).hexdigest()[:16]}, sort_keys=True)
 
 # %% ../../nbs/api/02_data.synth.ipynb #c019s4
-def synthmel(preset='demo', seed: int = 0, root=None, regenerate: bool = False) -> MELDataset:
-    "SynthMEL for `preset` and `seed`: generated once (cached under outputs/data/), then loaded."
+def synthmel(preset='demo', seed: int = 0, root=None, regenerate: bool = False, mix: str = 'benchmark') -> MELDataset:
+    "SynthMEL for `preset`, `seed` and cue `mix` ('benchmark', or 'controls': `MIXES`): generated once (cached under outputs/data/), then loaded."
     p = _as_preset(preset)
-    root = Path(root) if root else outputs_dir('data', f'synthmel-{p.name}-s{seed}', create=False)
+    _mix(mix)
+    sfx = '' if mix == 'benchmark' else f'-{mix}'
+    root = Path(root) if root else outputs_dir('data', f'synthmel-{p.name}-s{seed}{sfx}', create=False)
     st = root / 'synthmel.stamp'
-    if regenerate or not st.is_file() or st.read_text() != _stamp(p, seed): write_synthmel(root, p, seed)
+    if regenerate or not st.is_file() or st.read_text() != _stamp(p, seed, mix): write_synthmel(root, p, seed, mix=mix)
     return load_dataset(root, 'synthmel')

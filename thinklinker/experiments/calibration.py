@@ -9,8 +9,9 @@ import torch, pandas as pd
 from .cache import cached_stage1
 
 # %% auto #0
-__all__ = ['METHODS', 'LLM_SETTINGS', 'COLUMNS', 'MECHANISMS', 'NEGATIVE_CONTROL', 'ABLATED', 'CAL_PARTS', 'metric_rows',
-           'calibration_units', 'calibration_seed', 'check_targets', 'mechanism_checks']
+__all__ = ['METHODS', 'LLM_SETTINGS', 'COLUMNS', 'MECHANISMS', 'NEGATIVE_CONTROL', 'ABLATED', 'CONTROL_DATA', 'CONTROL_ABLATED',
+           'CONTROL_METHODS', 'CONTROL_PARTS', 'CAL_PARTS', 'control_schedule', 'metric_rows', 'calibration_units',
+           'calibration_seed', 'control_units', 'control_seed', 'check_targets', 'mechanism_checks']
 
 # %% ../../nbs/api/12b_experiments.calibration.ipynb #c005
 METHODS = ['tfidf', 'pixels', 'zero_shot', 'text_only', 'image_only', 'stage1', 'wo_local', 'wo_cross_modal', 'stage2_k0',
@@ -18,11 +19,26 @@ METHODS = ['tfidf', 'pixels', 'zero_shot', 'text_only', 'image_only', 'stage1', 
 LLM_SETTINGS = {'stage2_k0': (0.0, 0.0), 'stage2_k0.8': (0.8, 0.1),
                 'stage2_k1': (1.0, 0.0)}   # (knowledge, hallucination)
 COLUMNS = ['method', 'tag', 'seed', 'n', 'H@1', 'MRR']
-# the stage-1 mechanisms of Table 2 that SynthMEL has a control subset for: method -> (ablation, control cue tag)
-MECHANISMS = {'wo_local': ('w/o local', 'image_local'), 'wo_cross_modal': ('w/o cross-modal', 'conjunction')}
+# the stage-1 mechanisms of Table 2 that SynthMEL has a control subset for: method -> (ablation, control cue tag, data:
+# 'benchmark' = the calibration table's dataset, 'controls' = SynthMEL's controls mix, trained by `control_seed`)
+MECHANISMS = {'wo_local': ('w/o local', 'local_detail', 'controls'),
+              'wo_cross_modal': ('w/o cross-modal', 'conjunction', 'benchmark')}
 NEGATIVE_CONTROL = 'text_cue'   # resolved by the sentence alone: neither ablation may cost much there
-# the matchers trained from `base.ablate(...)`: the single-modality ones and the mechanism ablations
-ABLATED = {'text_only': 'w/o image', 'image_only': 'w/o text', **{m: a for m, (a, _) in MECHANISMS.items()}}
+# the matchers trained from `base.ablate(...)` on the benchmark: the single-modality ones and Table 2's local and
+# cross-modal ablations (on the benchmark's own subsets, at the preset's epochs)
+ABLATED = {'text_only': 'w/o image', 'image_only': 'w/o text', 'wo_local': 'w/o local', 'wo_cross_modal': 'w/o cross-modal'}
+# the controls mix: its dataset, its methods, and the ablations trained there
+CONTROL_DATA = 'synthmel-controls'
+CONTROL_ABLATED = {m: a for m, (a, _, d) in MECHANISMS.items() if d == 'controls'}
+CONTROL_METHODS = ['zero_shot', 'stage1', *CONTROL_ABLATED]
+CONTROL_PARTS = ('stage1', *CONTROL_ABLATED)
+
+def control_schedule(P) -> dict:
+    """Preset overrides of the controls' stage-1 training (full and ablated alike): 4 x the preset's epochs, every one
+    of them (no early stopping, no lr cuts), the best dev epoch kept. The local features need tens of epochs to pick
+    the swatch up; the preset's schedule stops in the flat start (issue 25, `scripts/mech_log_issue25.md`)."""
+    n = 4 * P.epochs_stage1
+    return {'epochs_stage1': n, 'patience': n, 'lr_plateau': None}
 
 
 # %% ../../nbs/api/12b_experiments.calibration.ipynb #c007
@@ -35,6 +51,19 @@ def metric_rows(method: str, seed: int, res: dict, n_all: int) -> list[dict]:
 def _jitter(s: torch.Tensor, seed: int) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     return s + 1e-6 * torch.rand(s.shape, generator=g)
+
+def _recorder(rows: list, ranks: list, exp, seed: int, with_ranks: bool):
+    "`add(method, res, t0, scores, cands)`: the method's rows (with the seconds since `t0`) and, `with_ranks`, its per-mention test ranks."
+    from thinklinker.eval.paired import rank_rows
+    def add(method, res, t, sc, cands):
+        rows.extend(dict(r, seconds=round(time.time() - t, 1)) for r in metric_rows(method, seed, res, len(exp.ds.splits['test'])))
+        if with_ranks: ranks.append(rank_rows(sc, cands, method, seed, exp.protocol))
+    return add
+
+def _finish(rows: list, ranks: list, methods: list, with_ranks: bool):
+    rows = sorted(rows, key=lambda r: methods.index(r['method']))   # stable: tags keep their order
+    if not with_ranks: return rows
+    return [{'rows': rows, 'ranks': pd.concat(ranks, ignore_index=True) if ranks else pd.DataFrame()}]
 
 # the parts of one seed: 'stages' (stage 1, and the model-free baselines and zero-shot on its candidates), one part per
 # stage-2 setting (stage 1 from the cache, the dialogue, stage 2), the two single-modality matchers and the mechanism
@@ -58,7 +87,6 @@ def calibration_seed(seed: int, part: str = 'all', preset: str = 'demo', data: s
     """Rows (see `COLUMNS`) of the methods of `part` ('all' or one of `CAL_PARTS`) for one `seed`, plus a 'seconds' column
     per method. `with_ranks`: `[{'rows': those rows, 'ranks': the methods' per-mention test ranks}]` instead
     (`eval.paired.rank_rows`, method = the row's method)."""
-    from thinklinker.eval.paired import rank_rows
     from thinklinker.eval.predict import zero_shot_scores, evaluate_scores
     from thinklinker.data.probes import baseline_scores
     from thinklinker.model.matcher import MatcherConfig
@@ -69,10 +97,7 @@ def calibration_seed(seed: int, part: str = 'all', preset: str = 'demo', data: s
     R = int(rounds) if rounds is not None else P.dialogue_rounds
     base = MatcherConfig(text_dim=enc.text_dim, image_dim=enc.image_dim, d=P.d, rank=P.rank)
     rows, ranks = [], []
-    def add(method, res, t, sc, cands):
-        rows.extend(dict(r, seconds=round(time.time() - t,
-                                          1)) for r in metric_rows(method, seed, res, len(ds.splits['test'])))
-        if with_ranks: ranks.append(rank_rows(sc, cands, method, seed, exp.protocol))
+    add = _recorder(rows, ranks, exp, seed, with_ranks)
     for name, abl in ABLATED.items():
         if part not in ('all', name): continue
         t = time.time()
@@ -95,9 +120,41 @@ def calibration_seed(seed: int, part: str = 'all', preset: str = 'demo', data: s
         r = run_pipeline(exp, seed, base, rounds=R, llm='simulated', knowledge_rate=k, hallucination_rate=h,
                          dialogue_file=f'dialogue-{name}-s{seed}.jsonl')
         add(name, r.stage2.test, t, r.stage2.test_scores, r.stage1.cands['test'])
-    rows = sorted(rows, key=lambda r: METHODS.index(r['method']))   # stable: tags keep their order
-    if not with_ranks: return rows
-    return [{'rows': rows, 'ranks': pd.concat(ranks, ignore_index=True) if ranks else pd.DataFrame()}]
+    return _finish(rows, ranks, METHODS, with_ranks)
+
+# %% ../../nbs/api/12b_experiments.calibration.ipynb #c012c
+def control_units(seeds) -> list[dict]:
+    "(seed, part) units of `control_seed`: the full matchers first (the longest), then the ablations."
+    return [{'seed': s, 'part': p} for p in CONTROL_PARTS for s in seeds]
+
+def control_seed(seed: int, part: str = 'all', preset: str = 'demo', clip_weights=None, out_dir=None,
+                 threads: int | None = 1, progress: bool = False, overrides=None, with_ranks: bool = False) -> list[dict]:
+    """Rows (see `COLUMNS`) of the controls' methods of `part` ('all' or one of `CONTROL_PARTS`) for one `seed`, on
+    SynthMEL's controls mix (`CONTROL_DATA`) with the controls' schedule (`control_schedule`; `overrides` first):
+    'stage1' trains the full matcher and adds CLIP zero-shot on its candidates, each other part one ablation of
+    `CONTROL_ABLATED`. `with_ranks` as `calibration_seed`."""
+    from dataclasses import replace
+    from thinklinker.config import PRESETS
+    from thinklinker.eval.predict import zero_shot_scores, evaluate_scores
+    from thinklinker.model.matcher import MatcherConfig
+    from thinklinker.experiments.runs import unit_experiment
+    if part != 'all' and part not in CONTROL_PARTS: raise ValueError(f"part must be 'all' or one of {CONTROL_PARTS}, not {part!r}")
+    ov = {**(overrides or {}), **control_schedule(replace(PRESETS[preset], **(overrides or {})))}
+    exp = unit_experiment('calibration', seed, preset, CONTROL_DATA, clip_weights, out_dir, threads, ov, 'candidates')
+    base = MatcherConfig(text_dim=exp.enc.text_dim, image_dim=exp.enc.image_dim, d=exp.P.d, rank=exp.P.rank)
+    rows, ranks = [], []
+    add = _recorder(rows, ranks, exp, seed, with_ranks)
+    for name in CONTROL_PARTS:
+        if part not in ('all', name): continue
+        t = time.time()
+        r1 = cached_stage1(exp, base if name == 'stage1' else base.ablate(CONTROL_ABLATED[name]), seed=seed,
+                           progress=progress, desc=f'controls {name}')
+        add(name, r1.test, t, r1.test_scores, r1.cands['test'])
+        if name == 'stage1':
+            c, t = r1.cands['test'], time.time()
+            zs = zero_shot_scores(r1.src, 'test', c)
+            add('zero_shot', evaluate_scores(zs, c, by_tag=True), t, zs, c)
+    return _finish(rows, ranks, CONTROL_METHODS, with_ranks)
 
 # %% ../../nbs/api/12b_experiments.calibration.ipynb #c014
 def _means_stds(df: pd.DataFrame):
@@ -138,21 +195,25 @@ def check_targets(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(_targets(M, S), columns=['check', 'measured', 'holds']).set_index('check')
 
 # %% ../../nbs/api/12b_experiments.calibration.ipynb #c018s1
-def mechanism_checks(df: pd.DataFrame) -> pd.DataFrame:
-    """The mechanism checks on results `df` (columns `COLUMNS`, methods `stage1`, `zero_shot` and those of
-    `MECHANISMS`): one row per check with the subset, the two rows compared (means over seeds), their gap, the larger
-    seed standard deviation, the target and whether it holds."""
-    M, S = _means_stds(df)
+def mechanism_checks(df: pd.DataFrame, controls: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The mechanism checks: one row per check with the data ('benchmark': results `df`; 'controls': the controls'
+    results `controls`, both with columns `COLUMNS` and methods `stage1`, `zero_shot` and those of `MECHANISMS`), the
+    subset, the two rows compared (means over seeds), their gap, the larger seed standard deviation, the target and
+    whether it holds."""
+    if controls is None and any(d == 'controls' for *_, d in MECHANISMS.values()):
+        raise ValueError("a mechanism's control is in the controls mix: pass its results as `controls` (`control_seed`)")
+    stats = {'benchmark': _means_stds(df), 'controls': _means_stds(controls) if controls is not None else None}
     out = []
-    def row(mech, tag, other, target, ok):
+    def row(mech, data, tag, other, target, ok):
+        M, S = stats[data]
         full, o = _m(M, 'stage1', tag), _m(M, other, tag)
         sd = max(_m(S, 'stage1', tag), _m(S, other, tag) if other != 'zero_shot' else 0.0)
         gap = full - o
-        out.append({'ablation': mech, 'subset': tag, 'compared': f'stage1 vs {other}', 'stage1': full, 'other': o,
-                    'gap': gap, 'seed std': sd, 'target': target, 'holds': bool(ok(gap, sd))})
+        out.append({'ablation': mech, 'data': data, 'subset': tag, 'compared': f'stage1 vs {other}', 'stage1': full,
+                    'other': o, 'gap': gap, 'seed std': sd, 'target': target, 'holds': bool(ok(gap, sd))})
     shows = lambda g, s: g >= 10 and g >= 3 * s      # a positive control: a clear gap, beyond the seed noise
-    for method, (abl, tag) in MECHANISMS.items():
-        row(abl, tag, method, 'gap >= 10 and >= 3 x seed std', shows)
-        row(abl, tag, 'zero_shot', 'gap >= 10 and >= 3 x seed std', shows)
-        row(abl, NEGATIVE_CONTROL, method, 'gap <= 3 (negative control)', lambda g, s: g <= 3)
+    for method, (abl, tag, data) in MECHANISMS.items():
+        row(abl, data, tag, method, 'gap >= 10 and >= 3 x seed std', shows)
+        row(abl, data, tag, 'zero_shot', 'gap >= 10 and >= 3 x seed std', shows)
+        row(abl, data, NEGATIVE_CONTROL, method, 'gap <= 3 (negative control)', lambda g, s: g <= 3)
     return pd.DataFrame(out)

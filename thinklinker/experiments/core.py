@@ -130,6 +130,9 @@ def _wikidata_mel(preset: str):
 
 register_dataset('synthmel', lambda preset: __import__('thinklinker.data.synth',
                                                        fromlist=['synthmel']).synthmel(preset, seed=0), synthetic=True)
+# SynthMEL's controls mix (the positive control of the local features, the negative control): `calibration`'s mechanism checks
+register_dataset('synthmel-controls', lambda preset: __import__('thinklinker.data.synth', fromlist=['synthmel']).synthmel(
+    preset, seed=0, mix='controls'), synthetic=True)
 register_dataset('wikidata-mel', _wikidata_mel)
 
 # %% ../../nbs/api/11_experiments.core.ipynb #dsr1s2
@@ -182,9 +185,14 @@ class Experiment:
         return 'encoder fine-tuned' if self.P.finetune_encoder else 'encoder frozen'
 
     @property
+    def _mix(self) -> str:
+        "' controls' for SynthMEL's controls mix (its folder ends in -controls), else ''."
+        return ' controls' if self.synthetic and str(self.ds.root).endswith('-controls') else ''
+
+    @property
     def bench_label(self) -> str:
         "The benchmark's name on figures and tables: SynthMEL is always called synthetic; a stand-in encoder, the protocol and whether stage 1 fine-tunes the encoder are named."
-        b = f'SynthMEL {self.P.name} (synthetic benchmark)' if self.synthetic else self.ds.name
+        b = f'SynthMEL {self.P.name}{self._mix} (synthetic benchmark)' if self.synthetic else self.ds.name
         b = f'{b} ({self.encoder_note})' if self.encoder_note else b
         b = f'{b}, {self.protocol_label}' if self.protocol_label else b
         return f'{b}, {self.encoder_training}'
@@ -195,7 +203,7 @@ class Experiment:
                 'dialogue_rounds': self.P.dialogue_rounds, 'finetune_encoder': self.P.finetune_encoder,
                 'lr_encoder': self.P.lr_encoder or (self.P.lr_stage1 if self.P.finetune_encoder else None),
                 'train_negatives': self.P.train_negatives, 'amp': self.P.amp or 'fp32',
-                'dataset': 'synthmel' if self.synthetic else str(self.ds.root),
+                'dataset': f'synthmel{self._mix.replace(" ", "-")}' if self.synthetic else str(self.ds.root),
                 'encoder': self.enc.identity, 'encoder_note': self.encoder_note, 'llm': llm or '',
                 'protocol': self.protocol, 'protocol_detail': self.protocol_detail, 'commit': git_commit(),
                 **{f'machine_{k}': v for k, v in machine_info().items()}}
