@@ -17,8 +17,9 @@ from .melbench import split_groups
 
 # %% auto #0
 __all__ = ['SHAPES', 'COLOURS', 'EMBLEMS', 'REGIONS', 'FIELDS', 'ERAS', 'PATRONS', 'TYPES', 'ATTRIBUTES', 'M1', 'M2', 'M3',
-           'LAYOUT', 'CUE_TAGS', 'CONTROL_TAGS', 'CUE_SHARES', 'CONTROL_SHARES', 'MIXES', 'make_world', 'describe',
-           'render', 'PlannedMention', 'plan_mentions', 'group_candidates', 'knowledge', 'write_synthmel', 'synthmel']
+           'LAYOUT', 'CUE_TAGS', 'CONTROL_TAGS', 'SWATCH', 'CUE_SHARES', 'CONTROL_SHARES', 'MIXES', 'make_world',
+           'describe', 'render', 'PlannedMention', 'plan_mentions', 'group_candidates', 'knowledge', 'write_synthmel',
+           'synthmel']
 
 # %% ../../nbs/api/02_data.synth.ipynb #c005
 SHAPES = ['circle', 'square', 'triangle', 'diamond', 'hexagon', 'star', 'cross', 'pentagon']
@@ -40,6 +41,7 @@ LAYOUT = {'shape': M1, 'colour': M2, 'emblem': M3, 'field': M2, 'region': M3, 'e
 CUE_TAGS = ('text_cue', 'image_global', 'image_local', 'conjunction', 'weak_context', 'multi_mention', 'no_image',
             'unrelated_image')
 CONTROL_TAGS = ('local_detail',)   # only in the controls mix (`CONTROL_SHARES`)
+SWATCH = 0.16   # side of the `local_detail` colour swatch, as a fraction of the image side (`scripts/swatch_probe.py`)
 
 # %% ../../nbs/api/02_data.synth.ipynb #c007
 _SYL = ['ta', 'mor', 'ven', 'ka', 'li', 'dor', 'sa', 'rin', 'bel', 'ost', 'ga', 'nel', 'thu', 'mi', 'ar', 'quo', 'ze',
@@ -160,8 +162,8 @@ def render(size: int, rng, shape=None, colour=None, emblem=None, grey=False, occ
         b = S * 0.22; x0 = S - b - S * 0.03 + rng.normal(0, S * 0.008); y0 = S * 0.03 + rng.normal(0, S * 0.008)
         d.rectangle([x0, y0, x0 + b, y0 + b], fill=(250, 250, 250), outline=(60, 60, 60), width=max(1, int(S * 0.01)))
         _draw_emblem(d, emblem, x0, y0, b)
-    if swatch is not None:          # a small detail: 0.16 of the side (3% of the area); no draw without it
-        b = S * 0.16; x0 = S - b - S * 0.04 + rng.normal(0, S * 0.01); y0 = S * 0.04 + rng.normal(0, S * 0.01)
+    if swatch is not None:          # a small detail: SWATCH of the side (0.16: 3% of the area); no draw without it
+        b = S * SWATCH; x0 = S - b - S * 0.04 + rng.normal(0, S * 0.01); y0 = S * 0.04 + rng.normal(0, S * 0.01)
         col = tuple(int(np.clip(c + rng.integers(-18, 19), 0, 255)) for c in COLOURS[swatch])
         d.rectangle([x0, y0, x0 + b, y0 + b], fill=col)
     im = im.resize((size, size), Image.LANCZOS)
