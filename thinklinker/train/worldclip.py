@@ -249,12 +249,15 @@ def world_clip(preset=None, seed: int = 0, ds=None, device=None, progress: bool 
     ship = shipped_weights(p.name, seed)
     if ship is not None:
         if _matches(ship, fp, recipe): return ClipEncoder(recipe['model_name'], pretrained=ship, device=device)
-        warnings.warn(f'The shipped demo encoder {ship.name} was trained on another KB or recipe than this one '
-                      f'(SynthMEL generator or preset changed); pre-training anew (about 12 min on 2 CPU cores for demo). '
-                      f'Regenerate it with scripts/pretrain_demo_clip.py.')
     key = hashlib.sha256(json.dumps([fp, recipe, TINY_CLIP_CONFIGS.get(recipe['model_name'])],
                                     sort_keys=True).encode()).hexdigest()[:12]
     path = outputs_dir('cache', 'world_clip') / f"{recipe['model_name']}-{p.name}-s{seed}-{key}.safetensors"
+    if ship is not None:            # say what happens instead: the cached encoder for this KB, or a pre-training now
+        warnings.warn(f'The shipped demo encoder {ship.name} was trained on another KB or recipe than this one '
+                      f'(SynthMEL generator or preset changed); '
+                      + (f'using the encoder cached for this KB ({path}). ' if path.is_file() else
+                         'pre-training anew (about 12 min on 2 CPU cores for demo). ')
+                      + 'Regenerate the shipped one with scripts/pretrain_demo_clip.py.')
     def train():
         corpus = world_corpus(ds, recipe['image_size'], recipe['n_views'])
         enc, rep = pretrain_world_clip(corpus, seed=seed, device=device, progress=progress,
