@@ -11,6 +11,7 @@ Usage: PYTHONPATH=. python scripts/swatch_probe.py 0.1 0.16 0.2 0.25 0.33 0.5
 """
 import sys
 import numpy as np, torch, torch.nn.functional as F
+from PIL import Image
 import thinklinker.data.synth as syn
 from thinklinker.config import PRESETS
 from thinklinker.train.worldclip import encoder_for_preset
@@ -20,9 +21,9 @@ def main(sizes):
     P = PRESETS['demo']; S = P.image_size
     enc = encoder_for_preset(P, seed=0, progress=False)
     world = syn.make_world(P.n_entities, 0)
-    kb = [syn.render(S, np.random.default_rng([0, 5, i]), e['facts']['shape'], e['facts']['colour'], e['facts']['emblem'],
-                     noise=5.0) for i, e in enumerate(world)]          # as write_synthmel draws the KB images
-    with torch.no_grad(): K = enc.encode_image(kb)
+    ds = syn.synthmel('demo', 0)                   # the benchmark's KB images, in the world's order
+    assert [e.name for e in ds.kb] == [e['name'] for e in world]
+    with torch.no_grad(): K = enc.encode_image([Image.open(e.image).convert('RGB') for e in ds.kb])
     mu = K['global'].mean(0)
     kg = F.normalize(K['global'] - mu, dim=-1)
     gold = torch.arange(len(world))

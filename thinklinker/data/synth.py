@@ -19,7 +19,7 @@ from .melbench import split_groups
 __all__ = ['SHAPES', 'COLOURS', 'EMBLEMS', 'REGIONS', 'FIELDS', 'ERAS', 'PATRONS', 'TYPES', 'ATTRIBUTES', 'M1', 'M2', 'M3',
            'LAYOUT', 'CUE_TAGS', 'CONTROL_TAGS', 'SWATCH', 'CUE_SHARES', 'CONTROL_SHARES', 'MIXES', 'make_world',
            'describe', 'render', 'PlannedMention', 'plan_mentions', 'group_candidates', 'knowledge', 'write_synthmel',
-           'synthmel']
+           'synthmel_mix', 'synthmel']
 
 # %% ../../nbs/api/02_data.synth.ipynb #c005
 SHAPES = ['circle', 'square', 'triangle', 'diamond', 'hexagon', 'star', 'cross', 'pentagon']
@@ -220,8 +220,9 @@ def plan_mentions(world: list[dict], n_mentions: int, seed: int = 0, shares: dic
     rng = np.random.default_rng([seed, 2])
     N = len(world)
     shares = CUE_SHARES if shares is None else shares
-    if not shares or any(k not in CUE_TAGS + CONTROL_TAGS or k in ('no_image', 'unrelated_image') for k in shares):
-        raise ValueError(f"shares must map cue kinds of {CUE_TAGS[:6] + CONTROL_TAGS} to weights, got {shares}")
+    known = (*CUE_SHARES, *CONTROL_TAGS)            # the kinds a mention can be drawn as
+    if not shares or any(k not in known for k in shares):
+        raise ValueError(f"shares must map cue kinds of {known} to weights, got {shares}")
     kinds = list(shares)
     p = np.array(list(shares.values()), dtype=float)
     p = p / p.sum()
@@ -354,6 +355,13 @@ def write_synthmel(out, preset='demo', seed: int = 0, overwrite: bool = True, pr
     return write_records(out, 'synthmel', ents, splits, overwrite=overwrite, files=files, progress=progress)
 
 # %% ../../nbs/api/02_data.synth.ipynb #c019s3
+def synthmel_mix(root) -> str | None:
+    "The cue mix a SynthMEL folder was generated with ('benchmark', 'controls', ...), from its stamp; None if `root` is no generated SynthMEL."
+    st = Path(root) / 'synthmel.stamp'
+    if not st.is_file(): return None
+    try: return json.loads(st.read_text()).get('mix', 'benchmark')
+    except ValueError: return None
+
 def _stamp(p: Preset, seed: int, mix: str = 'benchmark') -> str:
     "What a cached SynthMEL folder was made from: preset, seed, cue mix and the generator's source."
     import thinklinker.data.synth as m

@@ -10,8 +10,9 @@ from .cache import cached_stage1
 
 # %% auto #0
 __all__ = ['METHODS', 'LLM_SETTINGS', 'COLUMNS', 'MECHANISMS', 'NEGATIVE_CONTROL', 'ABLATED', 'CONTROL_DATA', 'CONTROL_ABLATED',
-           'CONTROL_METHODS', 'CONTROL_PARTS', 'CAL_PARTS', 'control_schedule', 'metric_rows', 'calibration_units',
-           'calibration_seed', 'control_units', 'control_seed', 'check_targets', 'mechanism_checks']
+           'CONTROL_METHODS', 'CONTROL_PARTS', 'CAL_PARTS', 'control_schedule', 'control_overrides', 'metric_rows',
+           'calibration_units', 'calibration_seed', 'control_units', 'control_seed', 'check_targets',
+           'mechanism_checks']
 
 # %% ../../nbs/api/12b_experiments.calibration.ipynb #c005
 METHODS = ['tfidf', 'pixels', 'zero_shot', 'text_only', 'image_only', 'stage1', 'wo_local', 'wo_cross_modal', 'stage2_k0',
@@ -39,6 +40,12 @@ def control_schedule(P) -> dict:
     the swatch up; the preset's schedule stops in the flat start (issue 25, `scripts/mech_log_issue25.md`)."""
     n = 4 * P.epochs_stage1
     return {'epochs_stage1': n, 'patience': n, 'lr_plateau': None}
+
+def control_overrides(preset: str, overrides=None) -> dict:
+    "The preset overrides the controls run under: `overrides`, then `control_schedule` of the preset they give."
+    from dataclasses import replace
+    from thinklinker.config import PRESETS
+    return {**(overrides or {}), **control_schedule(replace(PRESETS[preset], **(overrides or {})))}
 
 
 # %% ../../nbs/api/12b_experiments.calibration.ipynb #c007
@@ -133,14 +140,12 @@ def control_seed(seed: int, part: str = 'all', preset: str = 'demo', clip_weight
     SynthMEL's controls mix (`CONTROL_DATA`) with the controls' schedule (`control_schedule`; `overrides` first):
     'stage1' trains the full matcher and adds CLIP zero-shot on its candidates, each other part one ablation of
     `CONTROL_ABLATED`. `with_ranks` as `calibration_seed`."""
-    from dataclasses import replace
-    from thinklinker.config import PRESETS
     from thinklinker.eval.predict import zero_shot_scores, evaluate_scores
     from thinklinker.model.matcher import MatcherConfig
     from thinklinker.experiments.runs import unit_experiment
     if part != 'all' and part not in CONTROL_PARTS: raise ValueError(f"part must be 'all' or one of {CONTROL_PARTS}, not {part!r}")
-    ov = {**(overrides or {}), **control_schedule(replace(PRESETS[preset], **(overrides or {})))}
-    exp = unit_experiment('calibration', seed, preset, CONTROL_DATA, clip_weights, out_dir, threads, ov, 'candidates')
+    exp = unit_experiment('calibration', seed, preset, CONTROL_DATA, clip_weights, out_dir, threads,
+                          control_overrides(preset, overrides), 'candidates')
     base = MatcherConfig(text_dim=exp.enc.text_dim, image_dim=exp.enc.image_dim, d=exp.P.d, rank=exp.P.rank)
     rows, ranks = [], []
     add = _recorder(rows, ranks, exp, seed, with_ranks)

@@ -186,8 +186,10 @@ class Experiment:
 
     @property
     def _mix(self) -> str:
-        "' controls' for SynthMEL's controls mix (its folder ends in -controls), else ''."
-        return ' controls' if self.synthetic and str(self.ds.root).endswith('-controls') else ''
+        "' <mix>' for a SynthMEL folder generated with another cue mix than the benchmark's (e.g. ' controls'), else ''."
+        from thinklinker.data.synth import synthmel_mix
+        mix = synthmel_mix(self.ds.root) if self.synthetic else None
+        return f' {mix}' if mix not in (None, 'benchmark') else ''
 
     @property
     def bench_label(self) -> str:
