@@ -11,7 +11,7 @@ from .cache import cached_stage1
 # %% auto #0
 __all__ = ['METHODS', 'LLM_SETTINGS', 'COLUMNS', 'MECHANISMS', 'NEGATIVE_CONTROL', 'ABLATED', 'CONTROL_DATA', 'CONTROL_ABLATED',
            'CONTROL_METHODS', 'CONTROL_PARTS', 'CAL_PARTS', 'control_schedule', 'control_overrides', 'metric_rows',
-           'calibration_units', 'calibration_seed', 'control_units', 'control_seed', 'check_targets',
+           'calibration_units', 'calibration_seed', 'control_units', 'control_seed', 'save_units', 'check_targets',
            'mechanism_checks']
 
 # %% ../../nbs/api/12b_experiments.calibration.ipynb #c005
@@ -160,6 +160,19 @@ def control_seed(seed: int, part: str = 'all', preset: str = 'demo', clip_weight
             zs = zero_shot_scores(r1.src, 'test', c)
             add('zero_shot', evaluate_scores(zs, c, by_tag=True), t, zs, c)
     return _finish(rows, ranks, CONTROL_METHODS, with_ranks)
+
+# %% ../../nbs/api/12b_experiments.calibration.ipynb #c012e
+def save_units(exp, outs: list, methods: list, ref: str = 'stage1', llm: str | None = None):
+    """Save the `parallel_units` outputs `outs` (of `calibration_seed` or `control_seed` with `with_ranks=True`) in
+    `exp.out`: results.csv (rows by seed, then in `methods` order, `COLUMNS` first) and ranks.csv + paired.csv (every
+    other method against `ref`, on all mentions and per cue tag). Returns (results, paired)."""
+    rows = sorted((r for o in outs for r in o['rows']), key=lambda r: (r['seed'], methods.index(r['method'])))
+    res = exp.results(rows, llm=llm)
+    res = res[COLUMNS + [c for c in res.columns if c not in COLUMNS]]
+    exp.save_results(res)
+    paired = exp.save_paired(pd.concat([o['ranks'] for o in outs], ignore_index=True), ref,
+                             methods=[m for m in methods if m != ref], by_tag=True)
+    return res, paired
 
 # %% ../../nbs/api/12b_experiments.calibration.ipynb #c014
 def _means_stds(df: pd.DataFrame):
