@@ -17,9 +17,9 @@ from .melbench import split_groups
 
 # %% auto #0
 __all__ = ['SHAPES', 'COLOURS', 'EMBLEMS', 'REGIONS', 'FIELDS', 'ERAS', 'PATRONS', 'TYPES', 'ATTRIBUTES', 'M1', 'M2', 'M3',
-           'LAYOUT', 'CUE_TAGS', 'CONTROL_TAGS', 'SWATCH', 'CUE_SHARES', 'CONTROL_SHARES', 'MIXES', 'make_world',
-           'describe', 'render', 'PlannedMention', 'plan_mentions', 'group_candidates', 'knowledge', 'write_synthmel',
-           'synthmel_mix', 'synthmel']
+           'LAYOUT', 'CUE_TAGS', 'CONTROL_TAGS', 'SWATCH', 'CUE_SHARES', 'CONTROL_SHARES', 'MIXES', 'MIX_HIDDEN',
+           'MIX_REPAINTED', 'make_world', 'describe', 'render', 'PlannedMention', 'plan_mentions', 'repaint',
+           'split_mix', 'group_candidates', 'knowledge', 'write_synthmel', 'synthmel_mix', 'synthmel']
 
 # %% ../../nbs/api/02_data.synth.ipynb #c005
 SHAPES = ['circle', 'square', 'triangle', 'diamond', 'hexagon', 'star', 'cross', 'pentagon']
@@ -40,7 +40,7 @@ M1, M2, M3 = (0, 0, 1, 1), (0, 1, 0, 1), (0, 1, 1, 0)
 LAYOUT = {'shape': M1, 'colour': M2, 'emblem': M3, 'field': M2, 'region': M3, 'era': M1, 'patron': M2}
 CUE_TAGS = ('text_cue', 'image_global', 'image_local', 'conjunction', 'weak_context', 'multi_mention', 'no_image',
             'unrelated_image')
-CONTROL_TAGS = ('local_detail',)   # only in the controls mix (`CONTROL_SHARES`)
+CONTROL_TAGS = ('local_detail', 'cross_modal')   # only in the controls mix (`CONTROL_SHARES`)
 SWATCH = 0.16   # side of the `local_detail` colour swatch, as a fraction of the image side (`scripts/swatch_probe.py`)
 
 # %% ../../nbs/api/02_data.synth.ipynb #c007
@@ -78,11 +78,12 @@ def make_world(n_entities: int, seed: int = 0) -> list[dict]:
     return ents
 
 # %% ../../nbs/api/02_data.synth.ipynb #c007s2
-def describe(e: dict) -> str:
-    "The entity description: every fact, in text."
+def describe(e: dict, hide: tuple = ()) -> str:
+    "The entity description: every fact, in text; `hide=('colour',)` leaves the banner colour out (the picture still shows it)."
     f = e['facts']
+    col = '' if 'colour' in hide else f"{f['colour']} "
     return (f"{e['name']} is a {e['type']} from {f['region']}, known for {f['field']}. It was founded in the "
-            f"{f['era']} under the patronage of {f['patron']}. Its banner shows a {f['colour']} {f['shape']}, "
+            f"{f['era']} under the patronage of {f['patron']}. Its banner shows a {col}{f['shape']}, "
             f"and its emblem is a {f['emblem']}.")
 
 # %% ../../nbs/api/02_data.synth.ipynb #c010
@@ -178,10 +179,13 @@ def _png(im) -> bytes:
 CUE_SHARES = {'text_cue': 0.18, 'image_global': 0.16, 'image_local': 0.16, 'conjunction': 0.18, 'weak_context': 0.16,
               'multi_mention': 0.10}
 # the controls mix (`synthmel(..., mix='controls')`): a positive control for the local features (`local_detail`), the
-# negative control (`text_cue`) and the weak cross-modal one (`conjunction`); its own dataset, so the benchmark's
-# mix and every number measured on it stay as they are
-CONTROL_SHARES = {'local_detail': 0.6, 'text_cue': 0.2, 'conjunction': 0.2}
+# one for the cross-modal tower (`cross_modal`) and the negative control (`text_cue`); its own dataset, so the
+# benchmark's mix and every number measured on it stay as they are
+CONTROL_SHARES = {'local_detail': 0.4, 'cross_modal': 0.4, 'text_cue': 0.2}
 MIXES = {'benchmark': CUE_SHARES, 'controls': CONTROL_SHARES}
+MIX_HIDDEN = {'controls': ('colour',)}   # facts a mix's KB descriptions leave out: only the entity's picture shows them
+MIX_REPAINTED = ('controls',)            # mixes whose banners are repainted (`repaint`) and whose `cross_modal` is split by name
+_CROSS = ["{n} of {r}, the one with the {c} banner, {e}.", "From {r}: the {c}-bannered {n} {e}."]
 _END = ['opened a new hall by the river', 'was honoured at the spring fair', 'hosted the winter market',
         'signed the harbour charter',
         'lost its old seal in a fire', 'moved to larger rooms', 'took part in the lantern parade', 'welcomed new apprentices']
@@ -255,6 +259,9 @@ def plan_mentions(world: list[dict], n_mentions: int, seed: int = 0, shares: dic
         elif kind == 'conjunction':
             s = str(rng.choice([f"{n} of {f['region']} {end}.", f"From {f['region']}: {n} {end}."]))
             facts, how = ('region',), 'grey'
+        elif kind == 'cross_modal':     # region (two namesakes left) + the banner colour, no image
+            s = str(rng.choice(_CROSS)).format(n=n, r=f['region'], c=f['colour'], e=end)
+            facts, how, tags = ('region',), None, tags + ('no_image',)
         elif kind in ('image_global', 'image_local', 'local_detail'):
             s = str(rng.choice(_NEUTRAL)).format(n=n, e=end); how = kind.split('_')[1]
         else:  # weak_context
@@ -272,6 +279,32 @@ def plan_mentions(world: list[dict], n_mentions: int, seed: int = 0, shares: dic
                                   g if how not in (None, 'clutter') else None))
         rec += 1
     return out
+
+# %% ../../nbs/api/02_data.synth.ipynb #c014f
+def repaint(world: list[dict], seed: int = 0) -> list[dict]:
+    "A copy of `world` with every banner repainted: each group's four members get four distinct colours, none of the two the group had."
+    rng = np.random.default_rng([seed, 8])
+    out = [dict(e, facts=dict(e['facts'])) for e in world]
+    groups: dict[int, list[dict]] = {}
+    for e in out: groups.setdefault(e['group'], []).append(e)
+    for g, mem in sorted(groups.items()):
+        old = {e['facts']['colour'] for e in mem}
+        for e, c in zip(mem, rng.choice([c for c in COLOURS if c not in old], len(mem), replace=False)):
+            e['facts']['colour'] = str(c)
+    return out
+
+def split_mix(world: list[dict], plan: list[PlannedMention], recs: dict, seed: int, by_name: tuple = ()) -> dict:
+    """Train/dev/test splits (`split_groups`) of the records `recs` {record: [rows]} of `plan`: records whose first
+    mention carries a tag of `by_name` are split by their gold's name group (no test entity of those tags is seen in
+    training), the others record by record."""
+    named: dict[int, list[dict]] = {}
+    rest = dict(recs)
+    for m in plan:
+        if m.record in rest and any(t in by_name for t in m.tags):
+            named.setdefault(world[m.gold]['group'], []).extend(rest.pop(m.record))
+    a = split_groups([named[g] for g in sorted(named)], seed=seed)
+    b = split_groups([rest[k] for k in sorted(rest)], seed=seed)
+    return {k: a[k] + b[k] for k in b}
 
 # %% ../../nbs/api/02_data.synth.ipynb #c016
 def group_candidates(world: list[dict], n: int, seed: int = 0) -> dict[int, list[int]]:
@@ -320,6 +353,7 @@ def write_synthmel(out, preset='demo', seed: int = 0, overwrite: bool = True, pr
     S = p.image_size
     if overwrite: guard_replace(out, 'synthmel.stamp')
     world = make_world(p.n_entities, seed)
+    if mix in MIX_REPAINTED: world = repaint(world, seed)
     plan = plan_mentions(world, p.n_mentions, seed, shares)
     pools = group_candidates(world, p.n_candidates, seed)
     # images are rendered lazily while the folder is written (constant memory at any size), each
@@ -332,7 +366,7 @@ def write_synthmel(out, preset='demo', seed: int = 0, overwrite: bool = True, pr
         files[f"kb_image/{e['qid']}.png"] = (lambda i=i,
                                              f=f: _png(render(S, np.random.default_rng([seed, 5, i]), f['shape'],
                                                                            f['colour'], f['emblem'], noise=5.0)))
-        ents.append(dict(id=e['qid'], type='entity', entity_name=e['name'], attr=describe(e),
+        ents.append(dict(id=e['qid'], type='entity', entity_name=e['name'], attr=describe(e, MIX_HIDDEN.get(mix, ())),
                          image_list=[f"{e['qid']}.png"]))
     recs: dict[int, list[dict]] = {}
     for m in plan:
@@ -346,7 +380,7 @@ def write_synthmel(out, preset='demo', seed: int = 0, overwrite: bool = True, pr
         cands = [world[i]['qid'] for i in (pool[j] for j in rng.permutation(len(pool)))]
         recs.setdefault(m.record, []).append(dict(id=m.id, mentions=m.mention, sentence=m.sentence, imgPath=rel,
                                                   answer=world[m.gold]['qid'], candidates=cands, tags=list(m.tags)))
-    splits = split_groups([recs[k] for k in sorted(recs)], seed=seed)
+    splits = split_mix(world, plan, recs, seed, by_name=('cross_modal',) if mix in MIX_REPAINTED else ())
     files['knowledge.json'] = (json.dumps(knowledge(world, plan, seed), ensure_ascii=False, indent=1) + '\n').encode()
     files['synthmel.stamp'] = _stamp(p, seed, mix).encode()
     files['README.md'] = (f"SynthMEL (synthetic benchmark of the ThinkLinker workbench), preset {p.name}, seed {seed}"

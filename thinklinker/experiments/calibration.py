@@ -23,7 +23,7 @@ COLUMNS = ['method', 'tag', 'seed', 'n', 'H@1', 'MRR']
 # the stage-1 mechanisms of Table 2 that SynthMEL has a control subset for: method -> (ablation, control cue tag, data:
 # 'benchmark' = the calibration table's dataset, 'controls' = SynthMEL's controls mix, trained by `control_seed`)
 MECHANISMS = {'wo_local': ('w/o local', 'local_detail', 'controls'),
-              'wo_cross_modal': ('w/o cross-modal', 'conjunction', 'benchmark')}
+              'wo_cross_modal': ('w/o cross-modal', 'cross_modal', 'controls')}
 NEGATIVE_CONTROL = 'text_cue'   # resolved by the sentence alone: neither ablation may cost much there
 # the matchers trained from `base.ablate(...)` on the benchmark: the single-modality ones and Table 2's local and
 # cross-modal ablations (on the benchmark's own subsets, at the preset's epochs)
