@@ -259,7 +259,7 @@ def plan_mentions(world: list[dict], n_mentions: int, seed: int = 0, shares: dic
         elif kind == 'conjunction':
             s = str(rng.choice([f"{n} of {f['region']} {end}.", f"From {f['region']}: {n} {end}."]))
             facts, how = ('region',), 'grey'
-        elif kind == 'cross_modal':     # region (two namesakes left) + the banner colour, no image
+        elif kind == 'cross_modal':     # name + region (two namesakes left) + the banner colour, no image
             s = str(rng.choice(_CROSS)).format(n=n, r=f['region'], c=f['colour'], e=end)
             facts, how, tags = ('region',), None, tags + ('no_image',)
         elif kind in ('image_global', 'image_local', 'local_detail'):
