@@ -21,6 +21,8 @@ CHROMIUM, DRIVER = shutil.which('chromium') or shutil.which('chromium-browser'),
 pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason='needs chromium and chromedriver '
                                 '(Debian: apt-get install -y chromium chromium-driver)')
 RUN_TIMEOUT = float(os.environ.get('THINKLINKER_BROWSER_TIMEOUT', 600))
+SHOTS = Path(os.environ.get('THINKLINKER_BROWSER_SHOTS') or REPO / 'outputs' / 'browser')
+LAB_LOG: Path | None = None       # the JupyterLab server's log while the `lab` fixture runs
 
 def _wait(d, cond, timeout: float):
     "WebDriverWait(d, timeout).until(cond), retrying while the page re-renders an element under us (stale)."
@@ -38,9 +40,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope='session')
 def shots() -> Path:
-    d = Path(os.environ.get('THINKLINKER_BROWSER_SHOTS') or REPO / 'outputs' / 'browser')
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return SHOTS
 
 
 @pytest.fixture(scope='session')
@@ -57,7 +58,9 @@ def lab():
     cmd = [str(Path(sys.executable).parent / 'jupyter'), 'lab', '--no-browser', f'--port={port}', '--ServerApp.ip=127.0.0.1',
            f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={tmp}', '--ServerApp.open_browser=False']
     if hasattr(os, 'geteuid') and os.geteuid() == 0: cmd.append('--allow-root')     # containers, CI
-    log = open(tmp / 'jupyter.log', 'w')
+    global LAB_LOG
+    LAB_LOG = tmp / 'jupyter.log'
+    log = open(LAB_LOG, 'w')
     proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f'http://127.0.0.1:{port}'
     try:
@@ -98,8 +101,44 @@ def _css(d, sel, timeout=60.0, root=None):
     return _wait(root or d, lambda x: (x.find_elements(By.CSS_SELECTOR, sel) or [None])[0], timeout)
 
 
+def _kernels(url, token) -> list:
+    "The server's sessions as (notebook path, kernel execution_state), from its REST API ([] when it does not answer)."
+    try:
+        with urllib.request.urlopen(f'{url}/api/sessions?token={token}', timeout=5) as r: ss = json.load(r)
+        return [(s.get('path'), (s.get('kernel') or {}).get('execution_state')) for s in ss]
+    except (OSError, ValueError): return []
+
+
+def _prompts(d) -> list:
+    from selenium.webdriver.common.by import By
+    from selenium.common.exceptions import StaleElementReferenceException
+    try: return [e.text for e in d.find_elements(By.CSS_SELECTOR, '.jp-CodeCell .jp-InputPrompt')]
+    except StaleElementReferenceException: return []
+
+
+def _stuck(d, url, token, path, what: str) -> str:
+    """What a test that waited in vain reports: the cells' prompts, the running cell's first line, the kernels' states,
+    any open dialog, the tail of the server's log; and a screenshot (`<notebook>-stuck.png` in the shots folder)."""
+    from selenium.webdriver.common.by import By
+    cells = d.find_elements(By.CSS_SELECTOR, '.jp-CodeCell')
+    ps = _prompts(d)
+    try: running = [c.find_element(By.CSS_SELECTOR, '.jp-InputArea-editor').text.split('\n')[0][:120]
+                    for c in cells if '*' in c.find_element(By.CSS_SELECTOR, '.jp-InputPrompt').text][:1]
+    except Exception as e: running = [f'({type(e).__name__})']
+    dialogs = [e.text[:200] for e in d.find_elements(By.CSS_SELECTOR, '.jp-Dialog')]
+    status = [e.get_attribute('data-status') for e in d.find_elements(By.CSS_SELECTOR, '.jp-Notebook-ExecutionIndicator')]
+    shot = SHOTS / f'{Path(path).stem}-stuck.png'
+    try: d.save_screenshot(str(shot))
+    except Exception as e: shot = f'(no screenshot: {e})'
+    log = LAB_LOG.read_text(errors='replace')[-3000:] if LAB_LOG and LAB_LOG.exists() else '(no server log)'
+    return (f'{path}: {what}\n  prompts of {len(ps)} code cells: {ps}\n  running: {running}\n  execution indicator: {status}'
+            f'\n  kernels (REST): {_kernels(url, token)}\n  dialogs: {dialogs}\n  screenshot: {shot}\n  server log tail:\n{log}')
+
+
 def _run_all(d, url, token, path):
-    "Open `path` in JupyterLab, wait for the kernel, Run All Cells, wait until no cell is queued or running."
+    """Open `path` in JupyterLab, wait for the kernel, Run All Cells, wait until a cell has run, none is queued or running
+    and the kernel is idle. A Run All that started nothing within a minute (every prompt still '[ ]': the click landed
+    while the kernel was still starting) is clicked again, up to twice. A wait in vain fails with what the page showed."""
     from selenium.webdriver.common.by import By
     d.get(f'{url}/lab/tree/{path}?token={token}')
     _css(d, '.jp-NotebookPanel .jp-Cell', 120)
@@ -110,21 +149,33 @@ def _run_all(d, url, token, path):
         if not d.find_elements(By.CSS_SELECTOR, '.jp-Dialog') and d.find_elements(
                 By.CSS_SELECTOR, '.jp-Notebook-ExecutionIndicator[data-status="idle"]'): break
         time.sleep(1)
-    run_menu = next(e for e in d.find_elements(By.CSS_SELECTOR, '.lm-MenuBar-item') if e.text.strip() == 'Run')
-    run_menu.click()
-    _css(d, 'li[data-command="runmenu:run-all"], li[data-command="notebook:run-all-cells"]', 20).click()
-    time.sleep(2)
-    t0 = time.time()
+
+    def run_all():
+        for b in d.find_elements(By.CSS_SELECTOR, '.jp-Dialog .jp-Dialog-button.jp-mod-accept'): b.click(); time.sleep(1)
+        run_menu = next(e for e in d.find_elements(By.CSS_SELECTOR, '.lm-MenuBar-item') if e.text.strip() == 'Run')
+        run_menu.click()
+        _css(d, 'li[data-command="runmenu:run-all"], li[data-command="notebook:run-all-cells"]', 20).click()
+        time.sleep(2)
+        return time.time()
+
+    t0 = t_click = run_all()
+    clicks = 1
     while time.time() - t0 < RUN_TIMEOUT:
-        prompts = [e.text for e in d.find_elements(By.CSS_SELECTOR, '.jp-CodeCell .jp-InputPrompt')]
+        prompts = _prompts(d)
+        started = any('*' in p or re.search(r'\[\d+\]', p) for p in prompts)
         # done: nothing queued or running, and something ran ('[ ]' everywhere: the kernel is still starting; empty
         # cells keep '[ ]' for good), and the kernel idle
         if (prompts and not any('*' in p for p in prompts) and any(re.search(r'\[\d+\]', p) for p in prompts)
                 and d.find_elements(By.CSS_SELECTOR, '.jp-Notebook-ExecutionIndicator[data-status="idle"]')): break
         if any('Traceback' in e.text for e in d.find_elements(
                 By.CSS_SELECTOR, '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')): break
+        if any(state == 'dead' for p, state in _kernels(url, token) if p and p.endswith(Path(path).name)):
+            raise AssertionError(_stuck(d, url, token, path, 'the kernel died'))
+        if not started and time.time() - t_click > 60 and clicks < 3:
+            print(f'{path}: Run All started no cell in {time.time() - t_click:.0f} s (prompts {set(prompts)}); clicking it again')
+            t_click = run_all(); clicks += 1
         time.sleep(2)
-    else: raise AssertionError(f'{path}: cells still running after {RUN_TIMEOUT:.0f} s')
+    else: raise AssertionError(_stuck(d, url, token, path, f'cells still running after {RUN_TIMEOUT:.0f} s ({clicks} Run All click(s))'))
     errors = [e.text[:2000] for e in d.find_elements(By.CSS_SELECTOR, '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
               if 'Traceback' in e.text or 'Error' in e.text.split('\n')[0]]
     assert not errors, f'{path}: a cell failed:\n' + '\n'.join(errors)
