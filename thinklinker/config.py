@@ -226,13 +226,23 @@ def atomic_write_text(dest: str | Path, text: str, encoding: str = 'utf-8') -> P
 import sys, time as _time
 STATUS_ENV = 'THINKLINKER_STATUS'
 
+def _terminal_fd() -> int | None:
+    """The file descriptor of the terminal this process's standard error went to when it started: in a Jupyter kernel
+    that captures descriptor 2 into the notebook, ipykernel's copy of it (`sys.stderr.fileno()`); in one that does not
+    (ipykernel leaves it alone under pytest), 2 itself (`sys.__stderr__`); elsewhere 2. None if there is none."""
+    for s in (sys.stderr, sys.__stderr__):
+        try: fd = s.fileno()
+        except (AttributeError, OSError, ValueError): continue
+        if isinstance(fd, int) and fd >= 0: return fd
+    return None
+
 def status(msg: str, t0: float | None = None) -> str:
-    "Print a progress line (with the seconds since `t0`); under `thinklinker demo` also on the terminal."
+    "Print a progress line (with the seconds since `t0`); under `thinklinker demo` also on the terminal (once)."
     line = f'{msg} [{_time.time() - t0:.0f} s]' if t0 is not None else msg
     print(line, flush=True)
-    err = sys.__stderr__
-    if os.environ.get(STATUS_ENV) and err is not None and err is not sys.stdout:
-        err.write(f'  {line}\n'); err.flush()
+    if os.environ.get(STATUS_ENV) and sys.stderr is not sys.stdout and (fd := _terminal_fd()) is not None:
+        try: os.write(fd, f'  {line}\n'.encode())
+        except OSError: pass        # a closed terminal never stops a run
     return line
 
 # %% ../nbs/api/00_config.ipynb #c006

@@ -242,6 +242,10 @@ class Experiment:
         if missing: raise AssertionError(f'{self.name}: missing outputs {missing}')
         return pd.read_csv(self.out / 'results.csv')
 
+    def written(self) -> list[str]:
+        "Names of the files in `out`, sorted, without hidden ones (a notebook still running, `.<name>.running.ipynb`, or a temporary)."
+        return sorted(p.name for p in self.out.iterdir() if not p.name.startswith('.'))
+
 # %% ../../nbs/api/11_experiments.core.ipynb #rk002
 @patch
 def save_ranks(self: Experiment, df: pd.DataFrame, name: str = 'ranks.csv') -> Path:
