@@ -109,6 +109,16 @@ def _kernels(url, token) -> list:
     except (OSError, ValueError): return []
 
 
+def _shutdown_kernels(url, token):
+    "Shut down every kernel the server runs (an earlier test's notebook): the next notebook gets the machine to itself."
+    try:
+        with urllib.request.urlopen(f'{url}/api/sessions?token={token}', timeout=5) as r: ss = json.load(r)
+        for s in ss:
+            req = urllib.request.Request(f'{url}/api/sessions/{s["id"]}?token={token}', method='DELETE')
+            urllib.request.urlopen(req, timeout=30).close()
+    except (OSError, ValueError) as e: print(f'could not shut the earlier kernels down: {e}')
+
+
 def _prompts(d) -> list:
     from selenium.webdriver.common.by import By
     from selenium.common.exceptions import StaleElementReferenceException
@@ -140,6 +150,7 @@ def _run_all(d, url, token, path):
     and the kernel is idle. A Run All that started nothing within a minute (every prompt still '[ ]': the click landed
     while the kernel was still starting) is clicked again, up to twice. A wait in vain fails with what the page showed."""
     from selenium.webdriver.common.by import By
+    _shutdown_kernels(url, token)
     d.get(f'{url}/lab/tree/{path}?token={token}')
     _css(d, '.jp-NotebookPanel .jp-Cell', 120)
     t0 = time.time()
