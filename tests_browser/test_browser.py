@@ -101,22 +101,24 @@ def _css(d, sel, timeout=60.0, root=None):
     return _wait(root or d, lambda x: (x.find_elements(By.CSS_SELECTOR, sel) or [None])[0], timeout)
 
 
-def _kernels(url, token) -> list:
-    "The server's sessions as (notebook path, kernel execution_state), from its REST API ([] when it does not answer)."
+def _sessions(url, token) -> list:
+    "The server's sessions (notebook path, kernel and its state), from its REST API ([] when it does not answer)."
     try:
-        with urllib.request.urlopen(f'{url}/api/sessions?token={token}', timeout=5) as r: ss = json.load(r)
-        return [(s.get('path'), (s.get('kernel') or {}).get('execution_state')) for s in ss]
+        with urllib.request.urlopen(f'{url}/api/sessions?token={token}', timeout=5) as r: return json.load(r)
     except (OSError, ValueError): return []
+
+
+def _kernels(url, token) -> list:
+    "The server's sessions as (notebook path, kernel execution_state)."
+    return [(s.get('path'), (s.get('kernel') or {}).get('execution_state')) for s in _sessions(url, token)]
 
 
 def _shutdown_kernels(url, token):
     "Shut down every kernel the server runs (an earlier test's notebook): the next notebook gets the machine to itself."
-    try:
-        with urllib.request.urlopen(f'{url}/api/sessions?token={token}', timeout=5) as r: ss = json.load(r)
-        for s in ss:
-            req = urllib.request.Request(f'{url}/api/sessions/{s["id"]}?token={token}', method='DELETE')
-            urllib.request.urlopen(req, timeout=30).close()
-    except (OSError, ValueError) as e: print(f'could not shut the earlier kernels down: {e}')
+    for s in _sessions(url, token):
+        req = urllib.request.Request(f'{url}/api/sessions/{s["id"]}?token={token}', method='DELETE')
+        try: urllib.request.urlopen(req, timeout=30).close()
+        except OSError as e: print(f'could not shut the kernel of {s.get("path")} down: {e}')
 
 
 def _prompts(d) -> list:
@@ -141,7 +143,7 @@ def _stuck(d, url, token, path, what: str) -> str:
     try: d.save_screenshot(str(shot))
     except Exception as e: shot = f'(no screenshot: {e})'
     log = LAB_LOG.read_text(errors='replace')[-3000:] if LAB_LOG and LAB_LOG.exists() else '(no server log)'
-    return (f'{path}: {what}\n  prompts of {len(ps)} code cells: {ps}\n  running: {running}\n  execution indicator: {status}'
+    return (f'{path}: {what}\n  prompts of {len(ps)} code cells: {ps}\n  first cell running or queued: {running}\n  execution indicator: {status}'
             f'\n  kernels (REST): {_kernels(url, token)}\n  dialogs: {dialogs}\n  screenshot: {shot}\n  server log tail:\n{log}')
 
 
